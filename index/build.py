@@ -1,0 +1,86 @@
+"""Build an index from a corpus folder: read, split, embed, store."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from .corpus import Skipped, read_corpus
+from .embed import DEFAULT_MODEL, Encoder
+from .manifest import Manifest
+from .passages import MIN_WORDS, Passage, split_passages
+from .store import next_generation, write_index
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class BuildReport:
+    """What a build did: the manifest it wrote and the files it skipped."""
+
+    manifest: Manifest
+    generation_dir: Path
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def corpus_fingerprint(files) -> str:
+    """Return a hash of every file's path and content hash."""
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f"{f.path}\0{f.sha256}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def build_index(
+    corpus: Path | str,
+    index_dir: Path | str,
+    model: str = DEFAULT_MODEL,
+    encoder: Encoder | None = None,
+    min_words: int = MIN_WORDS,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Build a complete index of corpus into index_dir and make it live.
+
+    ``progress(done, total)`` is called as passages are embedded.
+    """
+    began = time.perf_counter()
+    index_dir = Path(index_dir)
+    files, skipped = read_corpus(corpus)
+    encoder = encoder or Encoder(model)
+    passages: list[Passage] = []
+    for f in files:
+        found = split_passages(f.path, f.text, encoder.token_starts, encoder.max_passage_tokens, min_words)
+        passages.extend(found)
+        log.info("%s: %d passages", f.path, len(found))
+    total = len(passages)
+    done = 0
+
+    def advance(n: int) -> None:
+        nonlocal done
+        done += n
+        if progress:
+            progress(done, total)
+
+    vectors = encoder.encode([p.text for p in passages], progress=advance)
+    manifest = Manifest(
+        model=encoder.name,
+        dimension=encoder.dimension,
+        max_passage_tokens=encoder.max_passage_tokens,
+        min_words=min_words,
+        files=len(files),
+        passages=total,
+        skipped=len(skipped),
+        corpus_fingerprint=corpus_fingerprint(files),
+        built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        build_seconds=round(time.perf_counter() - began, 3),
+        generation=next_generation(index_dir) if index_dir.exists() else 1,
+    )
+    folder = write_index(index_dir, manifest, files, passages, skipped, vectors)
+    return BuildReport(manifest, folder, skipped)

@@ -1,0 +1,21 @@
+"""Domain errors raised by the build and query sides, translated at the edges."""
+
+
+class DocsearchError(Exception):
+    """Base class for every error docsearch reports to a user in one line."""
+
+
+class IndexNotFound(DocsearchError):
+    """The index directory holds no complete index."""
+
+
+class IndexMismatch(DocsearchError):
+    """The index does not fit the model or format it is used with."""
+
+
+class ModelLoadError(DocsearchError):
+    """A sentence-transformers model could not be loaded."""
+
+
+class CorpusNotFound(DocsearchError):
+    """The corpus folder does not exist or is not a folder."""

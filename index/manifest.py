@@ -1,0 +1,47 @@
+"""The manifest: what an index holds and how it was made, written last."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from .errors import IndexMismatch
+
+FORMAT_VERSION = 1
+MANIFEST_NAME = "manifest.json"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """Facts about one complete index generation."""
+
+    model: str
+    dimension: int
+    max_passage_tokens: int
+    min_words: int
+    files: int
+    passages: int
+    skipped: int
+    corpus_fingerprint: str
+    built_at: str
+    build_seconds: float
+    generation: int = 1
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        """Return the manifest as indented JSON."""
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def read(cls, path: Path) -> "Manifest":
+        """Read and check a manifest file."""
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        version = raw.get("format_version")
+        if version != FORMAT_VERSION:
+            raise IndexMismatch(
+                f"index at {path.parent} has format version {version}, this docsearch reads "
+                f"{FORMAT_VERSION}; rebuild it with `docsearch index`"
+            )
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
