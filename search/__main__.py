@@ -1,0 +1,5 @@
+"""Run the docsearch command as `python -m search`."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,48 @@
+"""The JSON API: /api/search and /healthz. Routes only call the Searcher."""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, current_app, request
+
+from . import get_searcher
+from .errors import BadQuery
+from .params import parse_search
+
+bp = Blueprint("api", __name__)
+
+
+def _json_body() -> dict:
+    """Return the request's JSON object, or raise BadQuery saying what is wrong."""
+    body = request.get_json(force=True, silent=True)
+    if body is None:
+        raise BadQuery("request body is not valid JSON" if request.get_data() else "request body is empty; send JSON like {\"q\": \"...\"}")
+    if not isinstance(body, dict):
+        raise BadQuery("request body must be a JSON object like {\"q\": \"...\", \"k\": 10}")
+    return body
+
+
+@bp.route("/api/search", methods=["GET", "POST"])
+def search():
+    """Answer a question with ranked passages as JSON."""
+    if request.method == "POST":
+        params = parse_search(_json_body(), from_json=True, max_chars=current_app.config["MAX_QUERY_CHARS"])
+    else:
+        params = parse_search(request.args, max_chars=current_app.config["MAX_QUERY_CHARS"])
+    searcher = get_searcher()
+    began = time.perf_counter()
+    hits = searcher.search(params.q, params.k)
+    took_ms = round((time.perf_counter() - began) * 1000, 2)
+    return {
+        "query": params.q,
+        "k": params.k,
+        "took_ms": took_ms,
+        "results": [hit.to_dict() for hit in hits],
+    }
+
+
+@bp.route("/healthz")
+def healthz():
+    """Report that the index is loaded, with its statistics."""
+    return {"status": "ok", **get_searcher().stats()}

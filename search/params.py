@@ -1,0 +1,51 @@
+"""Read and check the parameters of a search request, from a query string or JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from . import settings
+from .errors import BadQuery
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """A checked search request."""
+
+    q: str
+    k: int
+
+
+def _k_from(value: Any, from_json: bool) -> int:
+    """Return k as an int in 1..MAX_K, or raise BadQuery saying what is wrong."""
+    wrong = BadQuery(f"k must be an integer from 1 to {settings.MAX_K}")
+    if value is None:
+        return settings.DEFAULT_K
+    if from_json:
+        # JSON true is not the number 1.
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise wrong
+        k = value
+    else:
+        text = str(value).strip()
+        if not text.isdigit() or not text.isascii():
+            raise wrong
+        k = int(text)
+    if not 1 <= k <= settings.MAX_K:
+        raise wrong
+    return k
+
+
+def parse_search(source: Mapping[str, Any], from_json: bool = False, max_chars: int = settings.MAX_QUERY_CHARS) -> SearchParams:
+    """Check q and k from request arguments or a JSON object."""
+    q = source.get("q")
+    if q is None:
+        raise BadQuery("missing parameter q: the question to search for")
+    if not isinstance(q, str):
+        raise BadQuery("q must be a string")
+    if not q.strip():
+        raise BadQuery("q is blank: type a question to search for")
+    if len(q) > max_chars:
+        raise BadQuery(f"q is {len(q)} characters long; the limit is {max_chars}")
+    return SearchParams(q=q.strip(), k=_k_from(source.get("k"), from_json))

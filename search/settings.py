@@ -1,0 +1,10 @@
+"""Defaults shared by the web app and the CLI, overridden by environment and flags."""
+
+DEFAULT_CORPUS = "docs_corpus"
+DEFAULT_INDEX_DIR = ".docsearch"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8000
+DEFAULT_K = 10
+MAX_K = 100
+MAX_QUERY_CHARS = 1000
+MAX_BODY_BYTES = 64 * 1024
