@@ -1,0 +1,53 @@
+"""Embedding and the vector index: unit vectors, batching, FAISS against brute force."""
+
+import numpy as np
+import pytest
+
+from index import Encoder, ModelLoadError
+
+
+def test_vectors_are_unit_length_float32(encoder):
+    vectors = encoder.encode(["a short one", "a somewhat longer sentence about rivers and lakes", "x"])
+    assert vectors.dtype == np.float32 and vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_length_ordered_batches_keep_each_row_with_its_text(encoder):
+    texts = [f"sentence number {i} " + "about the sea " * (i % 7) for i in range(40)]
+    together = encoder.encode(texts, batch_size=8)
+    alone = np.vstack([encoder.encode([t]) for t in texts])
+    assert np.min(np.sum(together * alone, axis=1)) >= 0.9999
+
+
+def test_empty_input_gives_no_rows(encoder):
+    assert encoder.encode([]).shape == (0, 384)
+
+
+def test_faiss_top_k_matches_numpy_brute_force(searcher):
+    index = searcher.vectors
+    stored = np.vstack([index.reconstruct(i) for i in range(1, index.ntotal + 1)])
+    for question in ["troop withdrawal timetable", "Suleimani drone strike", "Strategic Framework Agreement"]:
+        query = searcher.encoder.encode([question])
+        expected_scores = stored @ query[0]
+        expected = np.argsort(-expected_scores, kind="stable")[:10] + 1
+        scores, ids = index.search(query, 10)
+        assert list(ids[0]) == list(expected)
+        assert np.allclose(scores[0], expected_scores[expected - 1], atol=1e-5)
+
+
+def test_unknown_model_name_is_a_one_line_error():
+    with pytest.raises(ModelLoadError) as info:
+        Encoder("no-such-model-anywhere")
+    message = str(info.value)
+    assert "\n" not in message
+    assert message.startswith("cannot load model 'no-such-model-anywhere'")
+    assert "no model hub is reachable" in message
+
+
+def test_model_by_local_folder(encoder):
+    from index.embed import resolve_model
+
+    by_path = Encoder(resolve_model("all-MiniLM-L6-v2"))
+    assert by_path.dimension == 384
+    text = ["the same text either way"]
+    assert float(by_path.encode(text)[0] @ encoder.encode(text)[0]) > 0.9999

@@ -1,0 +1,47 @@
+"""The Searcher: rankings, hit fields, k at the edges."""
+
+import pytest
+
+from index import read_text
+from search.engine import Searcher
+
+from .conftest import DOCS_CORPUS
+
+
+def test_strategic_framework_question_ranks_file_004_first(searcher):
+    hits = searcher.search("Which 2008 agreement governs the strategic dialogue?", k=5)
+    assert hits[0].source == "004_68f2a8bcaf0079e8.txt"
+    assert "Strategic Framework Agreement signed in 2008" in hits[0].text
+
+
+def test_hits_are_ranked_and_point_at_their_text(searcher):
+    hits = searcher.search("How many US troops remain in Iraq?", k=10)
+    assert [h.rank for h in hits] == list(range(1, 11))
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    for hit in hits:
+        assert read_text(DOCS_CORPUS / hit.source)[hit.start:hit.end] == hit.text
+    assert "2,500" in hits[0].text
+
+
+def test_k_larger_than_the_index_returns_every_passage_once(searcher):
+    hits = searcher.search("Iraq", k=100)
+    assert len(hits) == searcher.manifest.passages < 100
+    assert len({(h.source, h.passage) for h in hits}) == len(hits)
+
+
+@pytest.mark.parametrize("k", [0, 101, -1, True, 2.0, "5"])
+def test_k_out_of_range_is_refused(searcher, k):
+    with pytest.raises(ValueError, match="k must be an integer from 1 to 100"):
+        searcher.search("Iraq", k=k)
+
+
+def test_blank_query_is_refused(searcher):
+    with pytest.raises(ValueError, match="blank"):
+        searcher.search("   ", k=3)
+
+
+def test_index_of_test_corpus_finds_the_latin1_file(test_index, encoder):
+    searcher = Searcher.load(test_index, encoder=encoder)
+    assert searcher.search("Where can I get croissants at the station?", k=1)[0].source == "cafe_latin1.txt"
+    assert searcher.search("What causes ocean tides?", k=1)[0].source == "tides_bom.txt"
+    assert searcher.search("how to bake sourdough bread in a dutch oven", k=1)[0].source == "bread_crlf.txt"

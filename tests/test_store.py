@@ -1,0 +1,105 @@
+"""The index folder: manifest, generations, consistency checks and clear errors."""
+
+import json
+import sqlite3
+
+import pytest
+
+from index import IndexMismatch, IndexNotFound, build_index
+from index.manifest import MANIFEST_NAME
+from index.store import CURRENT, DB_NAME, VECTORS_NAME, current_generation
+from search.engine import Searcher
+
+from .conftest import DOCS_CORPUS
+
+
+def test_manifest_describes_the_index(docs_index):
+    folder = current_generation(docs_index)
+    manifest = json.loads((folder / MANIFEST_NAME).read_text())
+    db = sqlite3.connect(folder / DB_NAME)
+    assert manifest["model"] == "all-MiniLM-L6-v2"
+    assert manifest["dimension"] == 384
+    assert manifest["format_version"] == 1
+    assert manifest["files"] == 5 == db.execute("SELECT count(*) FROM files").fetchone()[0]
+    assert manifest["passages"] == db.execute("SELECT count(*) FROM passages").fetchone()[0]
+    assert manifest["skipped"] == 0
+    assert len(manifest["corpus_fingerprint"]) == 64
+    assert manifest["built_at"].endswith("+00:00")
+
+
+def test_index_folder_holds_no_pickle(docs_index):
+    folder = current_generation(docs_index)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([DB_NAME, VECTORS_NAME, MANIFEST_NAME])
+    assert sorted(p.name for p in docs_index.iterdir()) == [CURRENT, folder.name]
+
+
+def test_rebuild_makes_a_new_generation_and_keeps_one_before_it(tmp_path, encoder, test_corpus):
+    for expected in (1, 2, 3):
+        report = build_index(test_corpus, tmp_path, encoder=encoder)
+        assert report.manifest.generation == expected
+        assert (tmp_path / CURRENT).read_text().strip() == f"gen-{expected:06d}"
+    assert sorted(p.name for p in tmp_path.glob("gen-*")) == ["gen-000002", "gen-000003"]
+    assert report.manifest.files == 6 and report.manifest.skipped == 7
+
+
+def test_same_corpus_same_fingerprint(tmp_path, encoder, docs_index):
+    again = build_index(DOCS_CORPUS, tmp_path, encoder=encoder)
+    first = json.loads((current_generation(docs_index) / MANIFEST_NAME).read_text())
+    assert again.manifest.corpus_fingerprint == first["corpus_fingerprint"]
+
+
+def test_missing_index_is_a_clear_error(tmp_path, encoder):
+    with pytest.raises(IndexNotFound, match="no index at .*; run `docsearch index`"):
+        Searcher.load(tmp_path, encoder=encoder)
+
+
+def test_generation_without_manifest_is_incomplete(tmp_path, encoder):
+    (tmp_path / "gen-000001").mkdir()
+    (tmp_path / CURRENT).write_text("gen-000001\n")
+    with pytest.raises(IndexNotFound, match="incomplete"):
+        Searcher.load(tmp_path, encoder=encoder)
+
+
+@pytest.fixture()
+def copied_index(tmp_path, docs_index):
+    import shutil
+
+    target = tmp_path / "index"
+    shutil.copytree(docs_index, target)
+    return target, current_generation(target) / MANIFEST_NAME
+
+
+def test_model_mismatch_is_a_clear_error(copied_index, encoder):
+    index_dir, manifest_path = copied_index
+    manifest = json.loads(manifest_path.read_text())
+    manifest["model"] = "some-other-model"
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="built with model 'some-other-model'"):
+        Searcher.load(index_dir, encoder=encoder)
+
+
+def test_dimension_mismatch_is_a_clear_error(copied_index, encoder):
+    index_dir, manifest_path = copied_index
+    manifest = json.loads(manifest_path.read_text())
+    manifest["dimension"] = 768
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="384-dimensional vectors.*holds 768"):
+        Searcher.load(index_dir, encoder=encoder)
+
+
+def test_count_mismatch_is_a_clear_error(copied_index, encoder):
+    index_dir, manifest_path = copied_index
+    manifest = json.loads(manifest_path.read_text())
+    manifest["passages"] += 1
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="inconsistent"):
+        Searcher.load(index_dir, encoder=encoder)
+
+
+def test_other_format_version_is_a_clear_error(copied_index, encoder):
+    index_dir, manifest_path = copied_index
+    manifest = json.loads(manifest_path.read_text())
+    manifest["format_version"] = 99
+    manifest_path.write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatch, match="format version 99"):
+        Searcher.load(index_dir, encoder=encoder)
