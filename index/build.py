@@ -8,12 +8,12 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
-from .corpus import Skipped, read_corpus
+from .corpus import Skipped, SourceFile, read_corpus
 from .embed import DEFAULT_MODEL, Encoder
 from .manifest import Manifest
-from .passages import MIN_WORDS, Passage, split_passages
+from .passages import MIN_WORDS, Passage, split_passages, whole_passage
 from .store import next_generation, write_index
 
 log = logging.getLogger(__name__)
@@ -46,19 +46,42 @@ def build_index(
     min_words: int = MIN_WORDS,
     progress: Progress | None = None,
 ) -> BuildReport:
-    """Build a complete index of corpus into index_dir and make it live.
+    """Build a complete index of a corpus folder into index_dir and make it live.
 
     ``progress(done, total)`` is called as passages are embedded.
     """
+    files, skipped = read_corpus(corpus)
+    return build_documents(files, index_dir, skipped, model, encoder, min_words, progress)
+
+
+def build_documents(
+    files: Sequence[SourceFile],
+    index_dir: Path | str,
+    skipped: Sequence[Skipped] = (),
+    model: str = DEFAULT_MODEL,
+    encoder: Encoder | None = None,
+    min_words: int = MIN_WORDS,
+    progress: Progress | None = None,
+    chunking: str = "passages",
+) -> BuildReport:
+    """Build a complete index of documents already read (a folder's, or a dataset's).
+
+    ``chunking="whole"`` makes each document one passage that the model truncates
+    at its input limit: only for reproducing benchmark protocols that do so.
+    """
+    if chunking not in ("passages", "whole"):
+        raise ValueError(f"chunking must be passages or whole, not {chunking!r}")
     began = time.perf_counter()
     index_dir = Path(index_dir)
-    files, skipped = read_corpus(corpus)
     encoder = encoder or Encoder(model)
     passages: list[Passage] = []
     for f in files:
-        found = split_passages(f.path, f.text, encoder.token_starts, encoder.max_passage_tokens, min_words)
+        if chunking == "whole":
+            found = whole_passage(f.path, f.text)
+        else:
+            found = split_passages(f.path, f.text, encoder.token_starts, encoder.max_passage_tokens, min_words)
         passages.extend(found)
-        log.info("%s: %d passages", f.path, len(found))
+        log.debug("%s: %d passages", f.path, len(found))
     total = len(passages)
     done = 0
 
@@ -81,6 +104,7 @@ def build_index(
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - began, 3),
         generation=next_generation(index_dir) if index_dir.exists() else 1,
+        chunking=chunking,
     )
     folder = write_index(index_dir, manifest, files, passages, skipped, vectors)
-    return BuildReport(manifest, folder, skipped)
+    return BuildReport(manifest, folder, list(skipped))

@@ -32,6 +32,12 @@ class SourceFile:
     sha256: str
     size: int
 
+    @classmethod
+    def from_text(cls, path: str, text: str) -> "SourceFile":
+        """Make a document that did not come from a file (a dataset record, say)."""
+        raw = text.encode("utf-8", "surrogatepass")
+        return cls(path, text, "utf-8", hashlib.sha256(raw).hexdigest(), len(raw))
+
 
 @dataclass(frozen=True)
 class Skipped:

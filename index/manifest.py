@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .errors import IndexMismatch
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: passages_fts (BM25) in passages.sqlite
 MANIFEST_NAME = "manifest.json"
 
 
@@ -27,6 +27,7 @@ class Manifest:
     built_at: str
     build_seconds: float
     generation: int = 1
+    chunking: str = "passages"  # or "whole": one passage per document, truncated by the model
     format_version: int = FORMAT_VERSION
 
     def to_json(self) -> str:

@@ -149,17 +149,33 @@ def split_passages(
     ``token_starts(s)`` gives the offset in ``s`` of each of its word pieces
     (special tokens excluded); ``max_tokens`` is the most a passage may have.
     """
-    line_starts = [0] + [m.end() for m in LINE_BREAK.finditer(text)]
+    line_starts = _line_starts(text)
     units = _merge_short(_pieces(text, token_starts, max_tokens), max_tokens, min_words)
-    return [
-        Passage(
-            source=source,
-            number=number,
-            text=text[u.start:u.end],
-            start=u.start,
-            end=u.end,
-            line_start=bisect_right(line_starts, u.start),
-            line_end=bisect_right(line_starts, u.end - 1),
-        )
-        for number, u in enumerate(units, start=1)
-    ]
+    return [_passage(source, n, text, u.start, u.end, line_starts) for n, u in enumerate(units, start=1)]
+
+
+def whole_passage(source: str, text: str) -> list[Passage]:
+    """Return the whole document as one passage (for benchmark protocols that truncate)."""
+    stripped = text.strip()
+    if not stripped:
+        return []
+    start = len(text) - len(text.lstrip())
+    return [_passage(source, 1, text, start, start + len(stripped), _line_starts(text))]
+
+
+def _line_starts(text: str) -> list[int]:
+    """Return the offset at which each line of text begins."""
+    return [0] + [m.end() for m in LINE_BREAK.finditer(text)]
+
+
+def _passage(source: str, number: int, text: str, start: int, end: int, line_starts: list[int]) -> Passage:
+    """Make the passage text[start:end] with its 1-based line range."""
+    return Passage(
+        source=source,
+        number=number,
+        text=text[start:end],
+        start=start,
+        end=end,
+        line_start=bisect_right(line_starts, start),
+        line_end=bisect_right(line_starts, end - 1),
+    )

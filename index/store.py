@@ -4,7 +4,8 @@ Layout of an index directory::
 
     CURRENT                 name of the live generation, replaced atomically
     gen-000001/
-        passages.sqlite     files, passages (text, spans, lines) and skipped files
+        passages.sqlite     files, passages (text, spans, lines), skipped files, and
+                            passages_fts: an FTS5 full-text index of the passages (BM25)
         vectors.faiss       inner-product index of unit vectors, keyed by passage id
         manifest.json       written last: a generation without it is incomplete
 
@@ -51,7 +52,11 @@ CREATE TABLE passages (
     text TEXT NOT NULL
 );
 CREATE TABLE skipped (path TEXT NOT NULL, reason TEXT NOT NULL);
+CREATE VIRTUAL TABLE passages_fts USING fts5(
+    text, content='passages', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
+);
 """
+LEXICAL_TABLE = "passages_fts"
 
 
 def _fsync_path(path: Path) -> None:
@@ -86,6 +91,8 @@ def _write_db(path: Path, files: Sequence[SourceFile], passages: Sequence[Passag
             ),
         )
         db.executemany("INSERT INTO skipped VALUES (?, ?)", ((s.path, s.reason) for s in skipped))
+        # BM25 over the same passages, English words stemmed (Porter), kept in the same file.
+        db.execute(f"INSERT INTO {LEXICAL_TABLE}({LEXICAL_TABLE}) VALUES ('rebuild')")
         db.commit()
     finally:
         db.close()

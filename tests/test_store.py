@@ -19,7 +19,7 @@ def test_manifest_describes_the_index(docs_index):
     db = sqlite3.connect(folder / DB_NAME)
     assert manifest["model"] == "all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert manifest["files"] == 5 == db.execute("SELECT count(*) FROM files").fetchone()[0]
     assert manifest["passages"] == db.execute("SELECT count(*) FROM passages").fetchone()[0]
     assert manifest["skipped"] == 0
