@@ -32,12 +32,16 @@ def search():
         params = parse_search(request.args, max_chars=current_app.config["MAX_QUERY_CHARS"])
     searcher = get_searcher()
     began = time.perf_counter()
-    hits = searcher.search(params.q, params.k)
+    hits = searcher.search(params.q, params.k, params.mode, params.group)
+    low_confidence = searcher.is_low_confidence(params.q, hits)
     took_ms = round((time.perf_counter() - began) * 1000, 2)
     return {
         "query": params.q,
         "k": params.k,
+        "mode": params.mode,
+        "group": params.group,
         "took_ms": took_ms,
+        "low_confidence": low_confidence,
         "results": [hit.to_dict() for hit in hits],
     }
 

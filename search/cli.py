@@ -92,13 +92,24 @@ def index_command(corpus: Path, index_dir: Path, model: str | None) -> None:
     run_build(corpus, index_dir, model)
 
 
+def _marked(text: str, spans: list[list[int]]) -> str:
+    """Return text with the matched words in bold (plain when not on a terminal)."""
+    out, at = [], 0
+    for start, end in spans:
+        out += [text[at:start], click.style(text[start:end], bold=True)]
+        at = end
+    return "".join(out + [text[at:]])
+
+
 @cli.command()
 @click.argument("question")
 @click.option("-k", type=click.IntRange(1, settings.MAX_K), default=settings.DEFAULT_K, show_default=True, help="How many passages.")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.option("--mode", type=click.Choice(settings.MODES), default="hybrid", show_default=True, help="How to rank.")
+@click.option("--per-file", is_flag=True, help="Only the best passage of each file (group=file).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as the API's JSON.")
 @index_dir_option
 @_domain_errors
-def query(question: str, k: int, as_json: bool, index_dir: Path) -> None:
+def query(question: str, k: int, mode: str, per_file: bool, as_json: bool, index_dir: Path) -> None:
     """Print the passages that best answer QUESTION."""
     from .engine import Searcher
 
@@ -107,16 +118,23 @@ def query(question: str, k: int, as_json: bool, index_dir: Path) -> None:
     if len(question) > settings.MAX_QUERY_CHARS:
         raise click.UsageError(f"QUESTION is {len(question)} characters long; the limit is {settings.MAX_QUERY_CHARS}")
     searcher = Searcher.load(index_dir)
-    hits = searcher.search(question, k)
+    group = "file" if per_file else None
+    hits = searcher.search(question, k, mode, group)
+    low_confidence = searcher.is_low_confidence(question, hits)
     if as_json:
-        click.echo(json.dumps({"query": question, "k": k, "results": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2))
+        body = {"query": question, "k": k, "mode": mode, "group": group, "low_confidence": low_confidence,
+                "results": [h.to_dict() for h in hits]}
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
     if not hits:
         click.echo("the index holds no passages")
+    elif low_confidence:
+        click.echo("low confidence: no passage answers this well; these are the closest", err=True)
     for hit in hits:
         lines = f"{hit.line_start}" if hit.line_start == hit.line_end else f"{hit.line_start}-{hit.line_end}"
-        click.echo(f"{hit.rank:>2}. {hit.score:.3f}  {hit.source}:{lines}")
-        click.echo(click.wrap_text(hit.text, initial_indent="    ", subsequent_indent="    "))
+        more = f"  (+{hit.more_in_file} more in file)" if hit.more_in_file else ""
+        click.echo(f"{hit.rank:>2}. {hit.score:.3f}  {hit.source}:{lines}{more}")
+        click.echo(click.wrap_text(_marked(hit.text, hit.highlights), initial_indent="    ", subsequent_indent="    "))
 
 
 @cli.command()
@@ -155,6 +173,48 @@ def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None
         import waitress
 
         waitress.serve(app, host=host, port=port, threads=threads, ident="docsearch")
+
+
+@cli.command("eval")
+@click.argument("dataset_dir", type=click.Path(path_type=Path))
+@click.option("--split", default="test", show_default=True, help="Which qrels/SPLIT.tsv to score.")
+@click.option("--mode", "modes", type=click.Choice(settings.MODES), multiple=True,
+              help="Retrieval mode; repeat for several [default: all three].")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), help="Also write the figures as JSON here.")
+@click.option("--index-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where the dataset's index lives [default: .docsearch-eval/DATASET].")
+@click.option("--whole-documents", is_flag=True,
+              help="Index each document as one passage, title and text joined by a space and truncated by the "
+                   "model at its input limit, as MTEB does: to compare with published figures.")
+@model_option
+@_domain_errors
+def eval_command(dataset_dir: Path, split: str, modes: tuple[str, ...], json_out: Path | None, index_dir: Path | None,
+                 whole_documents: bool, model: str | None) -> None:
+    """Score retrieval on a BEIR dataset: nDCG@10, Recall@100, MRR@10, latency."""
+    from index import DEFAULT_MODEL
+
+    from .evaluate import evaluate, load_dataset, open_index
+
+    chunking = "whole" if whole_documents else "passages"
+    dataset = load_dataset(dataset_dir, split)
+    index_dir = index_dir or Path(".docsearch-eval") / (dataset.name + ("-whole" if whole_documents else ""))
+    click.echo(f"{dataset.name}: {len(dataset.documents)} documents, {len(dataset.queries)} {split} queries", err=True)
+    searcher, reused = open_index(dataset, index_dir, model or DEFAULT_MODEL, chunking, progress=_progress_bar())
+    click.echo(f"{'reused' if reused else 'built'} index {index_dir}: {searcher.manifest.passages} passages", err=True)
+    figures = []
+    for mode in modes or settings.MODES:
+        with click.progressbar(length=len(dataset.queries), label=f"{mode:8s}", file=sys.stderr) as bar:
+            figures.append(evaluate(searcher, dataset, mode, progress=bar.update))
+    click.echo(f"{'mode':8s} {'nDCG@10':>8s} {'R@100':>7s} {'MRR@10':>7s} {'p50 ms':>7s} {'p95 ms':>7s}")
+    for f in figures:
+        click.echo(
+            f"{f['mode']:8s} {f['ndcg@10']:8.4f} {f['recall@100']:7.4f} {f['mrr@10']:7.4f} "
+            f"{f['latency_ms_p50']:7.1f} {f['latency_ms_p95']:7.1f}"
+        )
+    if json_out:
+        report = {"dataset": dataset.name, "split": split, "queries": len(dataset.queries), "chunking": chunking,
+                  "passages": searcher.manifest.passages, "model": searcher.manifest.model, "results": figures}
+        json_out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
 def main() -> None:

@@ -15,6 +15,8 @@ class SearchParams:
 
     q: str
     k: int
+    mode: str = "hybrid"
+    group: str | None = None
 
 
 def _k_from(value: Any, from_json: bool) -> int:
@@ -48,4 +50,20 @@ def parse_search(source: Mapping[str, Any], from_json: bool = False, max_chars: 
         raise BadQuery("q is blank: type a question to search for")
     if len(q) > max_chars:
         raise BadQuery(f"q is {len(q)} characters long; the limit is {max_chars}")
-    return SearchParams(q=q.strip(), k=_k_from(source.get("k"), from_json))
+    return SearchParams(q=q.strip(), k=_k_from(source.get("k"), from_json), mode=_mode_from(source), group=_group_from(source))
+
+
+def _mode_from(source: Mapping[str, Any]) -> str:
+    """Return the search mode, hybrid unless another is asked for."""
+    mode = source.get("mode") or "hybrid"
+    if mode not in settings.MODES:
+        raise BadQuery(f"mode must be one of {', '.join(settings.MODES)}")
+    return mode
+
+
+def _group_from(source: Mapping[str, Any]) -> str | None:
+    """Return "file" for one passage per file, or None for every passage."""
+    group = source.get("group") or None
+    if group not in (None, "file"):
+        raise BadQuery("group must be file, or left out")
+    return group

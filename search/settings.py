@@ -8,3 +8,4 @@ DEFAULT_K = 10
 MAX_K = 100
 MAX_QUERY_CHARS = 1000
 MAX_BODY_BYTES = 64 * 1024
+MODES = ("hybrid", "dense", "lexical")

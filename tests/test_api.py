@@ -5,15 +5,19 @@ import pytest
 from search import create_app
 
 QUESTION = "Which 2008 agreement governs the strategic dialogue?"
-HIT_KEYS = ["rank", "score", "text", "source", "passage", "line_start", "line_end", "start", "end"]
+HIT_KEYS = [
+    "rank", "score", "text", "source", "passage", "line_start", "line_end", "start", "end",
+    "id", "dense_rank", "dense_score", "lexical_rank", "lexical_score", "highlights",
+]
 
 
 def test_get_search_shape_and_ranking(client):
     response = client.get("/api/search", query_string={"q": QUESTION, "k": 3})
     assert response.status_code == 200
     body = response.get_json()
-    assert list(body) == ["query", "k", "took_ms", "results"]
+    assert list(body) == ["query", "k", "mode", "group", "took_ms", "low_confidence", "results"]
     assert body["query"] == QUESTION and body["k"] == 3
+    assert body["mode"] == "hybrid" and body["group"] is None and body["low_confidence"] is False
     assert isinstance(body["took_ms"], float) and body["took_ms"] >= 0
     assert len(body["results"]) == 3
     assert all(list(hit) == HIT_KEYS for hit in body["results"])
@@ -52,6 +56,8 @@ def test_healthz_reports_index_statistics(client, searcher):
         ({"q": "Iraq", "k": "ten"}, "k must be an integer from 1 to 100"),
         ({"q": "Iraq", "k": "2.5"}, "k must be an integer from 1 to 100"),
         ({"q": "Iraq", "k": "-3"}, "k must be an integer from 1 to 100"),
+        ({"q": "Iraq", "mode": "fuzzy"}, "mode must be one of hybrid, dense, lexical"),
+        ({"q": "Iraq", "group": "folder"}, "group must be file, or left out"),
     ],
 )
 def test_bad_get_parameters_get_a_400_that_says_why(client, query, message):
@@ -117,7 +123,7 @@ def test_missing_index_is_a_503_with_the_fix(tmp_path):
 
 def test_unexpected_errors_are_json_without_a_traceback(app, monkeypatch):
     searcher = app.extensions["docsearch"]["searcher"]
-    monkeypatch.setattr(searcher, "search", lambda q, k: 1 / 0)
+    monkeypatch.setattr(searcher, "search", lambda *args: 1 / 0)
     response = app.test_client().get("/api/search?q=Iraq")
     assert response.status_code == 500
     assert response.get_json() == {"error": "internal error; the server log has the details", "status": 500}

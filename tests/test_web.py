@@ -6,24 +6,26 @@ QUESTION = "Which 2008 agreement governs the strategic dialogue?"
 
 
 class HitParser(HTMLParser):
-    """Collect the text of elements by class name."""
+    """Collect the whole text of each element that has a class, by class name."""
 
     def __init__(self):
         super().__init__()
         self.found: dict[str, list[str]] = {}
-        self._stack: list[str | None] = []
+        self._open: list[tuple[str | None, list[str]]] = []
 
     def handle_starttag(self, tag, attrs):
-        self._stack.append(dict(attrs).get("class"))
+        if tag not in ("input", "meta", "link", "br", "img"):
+            self._open.append((dict(attrs).get("class"), []))
 
     def handle_endtag(self, tag):
-        if self._stack:
-            self._stack.pop()
+        if self._open:
+            cls, parts = self._open.pop()
+            if cls:
+                self.found.setdefault(cls, []).append("".join(parts))
 
     def handle_data(self, data):
-        for cls in self._stack:
-            if cls:
-                self.found.setdefault(cls, []).append(data)
+        for _, parts in self._open:
+            parts.append(data)
 
 
 def parse(html: str) -> dict[str, list[str]]:
