@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
-from .corpus import Skipped, SourceFile, read_corpus
+from .corpus import MAX_FILE_BYTES, Skipped, SourceFile, read_corpus
 from .embed import DEFAULT_MODEL, Encoder
 from .manifest import Manifest
 from .passages import MIN_WORDS, Passage, split_passages, whole_passage
@@ -45,12 +45,13 @@ def build_index(
     encoder: Encoder | None = None,
     min_words: int = MIN_WORDS,
     progress: Progress | None = None,
+    max_file_bytes: int = MAX_FILE_BYTES,
 ) -> BuildReport:
     """Build a complete index of a corpus folder into index_dir and make it live.
 
     ``progress(done, total)`` is called as passages are embedded.
     """
-    files, skipped = read_corpus(corpus)
+    files, skipped = read_corpus(corpus, max_file_bytes)
     return build_documents(files, index_dir, skipped, model, encoder, min_words, progress)
 
 

@@ -14,6 +14,7 @@ from .errors import CorpusNotFound
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".txt", ".md")
+MAX_FILE_BYTES = 10 * 1024 * 1024  # larger files are skipped with a reason; raise with --max-file-mb
 BINARY_PROBE_BYTES = 8192
 BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -119,7 +120,7 @@ def _why_skip(path: Path, root: Path) -> str | None:
     return None
 
 
-def read_corpus(root: Path | str) -> tuple[list[SourceFile], list[Skipped]]:
+def read_corpus(root: Path | str, max_file_bytes: int = MAX_FILE_BYTES) -> tuple[list[SourceFile], list[Skipped]]:
     """Read every .txt and .md file under root, in a stable order.
 
     One bad file never stops the read: it is logged and listed as skipped.
@@ -143,6 +144,10 @@ def read_corpus(root: Path | str) -> tuple[list[SourceFile], list[Skipped]]:
                 skip(rel, reason)
             continue
         try:
+            size = path.stat().st_size
+            if size > max_file_bytes:
+                skip(rel, f"file is {size / 2**20:.1f} MB, over the {max_file_bytes / 2**20:g} MB limit (--max-file-mb)")
+                continue
             raw = path.read_bytes()
         except OSError as exc:
             skip(rel, f"cannot read: {exc.strerror or exc}")

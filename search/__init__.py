@@ -24,11 +24,13 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     app.extensions["docsearch"] = {"searcher": None, "lock": threading.Lock()}
 
-    from . import api, web
+    from . import api, openapi, security, web
     from .errors import register_error_handlers
 
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
+    app.register_blueprint(openapi.bp)
+    security.init_app(app)
     register_error_handlers(app)
     return app
 

@@ -79,3 +79,12 @@ def test_nul_bytes_mean_binary():
 def test_missing_corpus_is_a_clear_error(tmp_path):
     with pytest.raises(CorpusNotFound, match="corpus folder not found"):
         read_corpus(tmp_path / "nope")
+
+
+def test_files_over_the_size_limit_are_skipped_with_a_reason(tmp_path, caplog):
+    (tmp_path / "big.txt").write_text("word " * 1000)
+    (tmp_path / "small.txt").write_text("a small file with a few words in it\n")
+    with caplog.at_level(logging.WARNING, logger="index.corpus"):
+        files, skipped = read_corpus(tmp_path, max_file_bytes=2000)
+    assert [f.path for f in files] == ["small.txt"]
+    assert [(s.path, s.reason) for s in skipped] == [("big.txt", "file is 0.0 MB, over the 0.00190735 MB limit (--max-file-mb)")]
