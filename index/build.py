@@ -1,33 +1,46 @@
-"""Build an index from a corpus folder: read, split, embed, store."""
+"""Build or sync an index from a corpus: read, split, embed only what changed, store."""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
+import numpy as np
+
 from .corpus import MAX_FILE_BYTES, Skipped, SourceFile, read_corpus
 from .embed import DEFAULT_MODEL, Encoder
-from .manifest import Manifest
+from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from .lock import IndexLock
+from .manifest import MANIFEST_NAME, Manifest
 from .passages import MIN_WORDS, Passage, split_passages, whole_passage
-from .store import next_generation, write_index
+from .store import PreviousIndex, current_generation, next_generation, verify_generation, write_index
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
+CHUNKINGS = ("passages", "whole")
 
 
 @dataclass
 class BuildReport:
-    """What a build did: the manifest it wrote and the files it skipped."""
+    """What a build or sync did: the files it added, changed, removed or kept, and what it wrote."""
 
     manifest: Manifest
     generation_dir: Path
     skipped: list[Skipped] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    embedded: int = 0
+    written: bool = True
+    rebuilt_because: str | None = None  # why nothing was reused, if so
 
 
 def corpus_fingerprint(files) -> str:
@@ -46,13 +59,36 @@ def build_index(
     min_words: int = MIN_WORDS,
     progress: Progress | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
+    full: bool = False,
 ) -> BuildReport:
-    """Build a complete index of a corpus folder into index_dir and make it live.
+    """Build or sync the index of a corpus folder into index_dir and make it live.
 
     ``progress(done, total)`` is called as passages are embedded.
     """
     files, skipped = read_corpus(corpus, max_file_bytes)
-    return build_documents(files, index_dir, skipped, model, encoder, min_words, progress)
+    return build_documents(files, index_dir, skipped, model, encoder, min_words, progress, full=full)
+
+
+def _open_previous(index_dir: Path, wanted: dict, full: bool) -> tuple[PreviousIndex | None, str | None]:
+    """Open the live generation for reuse, or say why everything must be embedded anew."""
+    if full:
+        return None, "a full rebuild was asked for"
+    try:
+        folder = current_generation(index_dir)
+        manifest = Manifest.read(folder / MANIFEST_NAME)
+    except IndexNotFound:
+        return None, "there was no index"
+    except (IndexMismatch, IndexCorrupt, OSError, ValueError, TypeError) as exc:
+        return None, f"the index could not be read ({exc})"
+    had = {key: getattr(manifest, key) for key in wanted}
+    if had != wanted:
+        changed = ", ".join(f"{k} {had[k]!r} -> {wanted[k]!r}" for k in wanted if had[k] != wanted[k])
+        return None, f"settings changed ({changed})"
+    try:
+        verify_generation(folder, manifest)
+        return PreviousIndex(folder, manifest), None
+    except (IndexCorrupt, sqlite3.Error, RuntimeError) as exc:
+        return None, f"the index is damaged ({exc})"
 
 
 def build_documents(
@@ -64,48 +100,84 @@ def build_documents(
     min_words: int = MIN_WORDS,
     progress: Progress | None = None,
     chunking: str = "passages",
+    full: bool = False,
 ) -> BuildReport:
-    """Build a complete index of documents already read (a folder's, or a dataset's).
+    """Build or sync an index of documents already read (a folder's, or a dataset's).
 
-    ``chunking="whole"`` makes each document one passage that the model truncates
-    at its input limit: only for reproducing benchmark protocols that do so.
+    Files whose content hash is unchanged keep their passages and vectors; new
+    and changed files are split and embedded; files gone from the corpus are
+    dropped. An index made with another model or chunking is rebuilt whole,
+    never mixed. Only one writer at a time: a second one raises IndexBusy.
+    ``chunking="whole"`` makes each document one passage that the model
+    truncates: only for reproducing benchmark protocols that do so.
     """
-    if chunking not in ("passages", "whole"):
+    if chunking not in CHUNKINGS:
         raise ValueError(f"chunking must be passages or whole, not {chunking!r}")
     began = time.perf_counter()
     index_dir = Path(index_dir)
-    encoder = encoder or Encoder(model)
-    passages: list[Passage] = []
+    with IndexLock(index_dir):
+        encoder = encoder or Encoder(model)
+        wanted = {"model": encoder.name, "dimension": encoder.dimension, "chunking": chunking,
+                  "max_passage_tokens": encoder.max_passage_tokens, "min_words": min_words}
+        previous, rebuilt_because = _open_previous(index_dir, wanted, full)
+        try:
+            return _sync(files, index_dir, skipped, encoder, wanted, previous, rebuilt_because, progress, began)
+        finally:
+            if previous:
+                previous.close()
+
+
+def _split(f: SourceFile, encoder: Encoder, wanted: dict) -> list[Passage]:
+    """Split one document as the index's settings say."""
+    if wanted["chunking"] == "whole":
+        return whole_passage(f.path, f.text)
+    return split_passages(f.path, f.text, encoder.token_starts, wanted["max_passage_tokens"], wanted["min_words"])
+
+
+def _sync(files, index_dir, skipped, encoder, wanted, previous, rebuilt_because, progress, began) -> BuildReport:
+    """Reuse unchanged files, embed the rest, and write a new generation if anything changed."""
+    report = BuildReport(manifest=None, generation_dir=index_dir, skipped=list(skipped), rebuilt_because=rebuilt_because)
+    known = previous.files if previous else {}
+    segments: list[tuple[list[Passage], np.ndarray | None]] = []
     for f in files:
-        if chunking == "whole":
-            found = whole_passage(f.path, f.text)
-        else:
-            found = split_passages(f.path, f.text, encoder.token_starts, encoder.max_passage_tokens, min_words)
-        passages.extend(found)
-        log.debug("%s: %d passages", f.path, len(found))
-    total = len(passages)
+        if known.get(f.path) == f.sha256:
+            segments.append(previous.take(f.path))
+            report.unchanged += 1
+            continue
+        (report.changed if f.path in known else report.added).append(f.path)
+        segments.append((_split(f, encoder, wanted), None))
+    report.removed = sorted(set(known) - {f.path for f in files})
+    if previous and not (report.added or report.changed or report.removed) and previous.skipped == {
+        (s.path, s.reason) for s in skipped
+    }:
+        report.manifest, report.written = previous.manifest, False
+        report.generation_dir = current_generation(index_dir)
+        return report
+    fresh = [p.text for passages, vectors in segments if vectors is None for p in passages]
+    report.embedded = len(fresh)
     done = 0
 
     def advance(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress(done, total)
+            progress(done, len(fresh))
 
-    vectors = encoder.encode([p.text for p in passages], progress=advance)
+    new_rows = iter(encoder.encode(fresh, progress=advance))
+    parts = [np.zeros((0, encoder.dimension), np.float32)]
+    for ps, vs in segments:
+        parts.append(vs if vs is not None else np.array([next(new_rows) for _ in ps], np.float32).reshape(len(ps), -1))
+    vectors = np.vstack(parts)
+    passages = [p for ps, _ in segments for p in ps]
     manifest = Manifest(
-        model=encoder.name,
-        dimension=encoder.dimension,
-        max_passage_tokens=encoder.max_passage_tokens,
-        min_words=min_words,
+        **wanted,
         files=len(files),
-        passages=total,
+        passages=len(passages),
         skipped=len(skipped),
         corpus_fingerprint=corpus_fingerprint(files),
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - began, 3),
-        generation=next_generation(index_dir) if index_dir.exists() else 1,
-        chunking=chunking,
+        generation=next_generation(index_dir),
     )
-    folder = write_index(index_dir, manifest, files, passages, skipped, vectors)
-    return BuildReport(manifest, folder, list(skipped))
+    report.generation_dir, report.manifest = write_index(index_dir, manifest, files, passages, skipped, vectors)
+    return report

@@ -19,3 +19,11 @@ class ModelLoadError(DocsearchError):
 
 class CorpusNotFound(DocsearchError):
     """The corpus folder does not exist or is not a folder."""
+
+
+class IndexBusy(DocsearchError):
+    """Another process is writing the index."""
+
+
+class IndexCorrupt(DocsearchError):
+    """An index generation's files do not match its manifest."""

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
-from .errors import IndexMismatch
+from .errors import IndexCorrupt, IndexMismatch
 
 FORMAT_VERSION = 2  # 2: passages_fts (BM25) in passages.sqlite
 MANIFEST_NAME = "manifest.json"
@@ -28,6 +28,8 @@ class Manifest:
     build_seconds: float
     generation: int = 1
     chunking: str = "passages"  # or "whole": one passage per document, truncated by the model
+    # name -> {"bytes": size, "sha256": hash} of each data file, checked on load
+    checksums: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
 
     def to_json(self) -> str:
@@ -37,7 +39,12 @@ class Manifest:
     @classmethod
     def read(cls, path: Path) -> "Manifest":
         """Read and check a manifest file."""
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise IndexCorrupt(f"{path} cannot be read ({exc}); rebuild with `docsearch index`") from None
+        if not isinstance(raw, dict):
+            raise IndexCorrupt(f"{path} is not a manifest; rebuild with `docsearch index`")
         version = raw.get("format_version")
         if version != FORMAT_VERSION:
             raise IndexMismatch(
@@ -45,4 +52,7 @@ class Manifest:
                 f"{FORMAT_VERSION}; rebuild it with `docsearch index`"
             )
         known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in raw.items() if k in known})
+        try:
+            return cls(**{k: v for k, v in raw.items() if k in known})
+        except TypeError as exc:
+            raise IndexCorrupt(f"{path} lacks fields ({exc}); rebuild with `docsearch index`") from None

@@ -14,9 +14,12 @@ Readers follow CURRENT, so they see either the old or the new generation.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import signal
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -24,7 +27,7 @@ import faiss
 import numpy as np
 
 from .corpus import Skipped, SourceFile
-from .errors import IndexNotFound
+from .errors import IndexCorrupt, IndexNotFound
 from .manifest import MANIFEST_NAME, Manifest
 from .passages import Passage
 
@@ -119,6 +122,23 @@ def current_generation(index_dir: Path) -> Path:
     return folder
 
 
+def _checksum(path: Path) -> dict:
+    """Return the size and SHA-256 of a file."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return {"bytes": path.stat().st_size, "sha256": digest.hexdigest()}
+
+
+def verify_generation(folder: Path, manifest: Manifest) -> None:
+    """Check that the generation's data files are the ones its manifest describes."""
+    for name, expected in manifest.checksums.items():
+        path = folder / name
+        if not path.is_file() or _checksum(path) != expected:
+            raise IndexCorrupt(f"{path} does not match its manifest; rebuild with `docsearch index`")
+
+
 def write_index(
     index_dir: Path,
     manifest: Manifest,
@@ -126,26 +146,50 @@ def write_index(
     passages: Sequence[Passage],
     skipped: Sequence[Skipped],
     vectors: np.ndarray,
-) -> Path:
-    """Write a complete new generation and make it the live one in one atomic step."""
+) -> tuple[Path, Manifest]:
+    """Write a complete new generation and make it the live one in one atomic step.
+
+    Data files are written and flushed first, the manifest (with their
+    checksums) last, then CURRENT is replaced by a rename. A crash at any
+    moment leaves the previous generation live and loadable.
+    """
     index_dir.mkdir(parents=True, exist_ok=True)
+    previous = (index_dir / CURRENT).read_text(encoding="utf-8").strip() if (index_dir / CURRENT).exists() else None
     folder = index_dir / f"gen-{manifest.generation:06d}"
     if folder.exists():
         shutil.rmtree(folder)  # left over from a build that never went live
     folder.mkdir()
+    _crash_point("folder")
     _write_db(folder / DB_NAME, files, passages, skipped)
+    _crash_point("database")
     _write_vectors(folder / VECTORS_NAME, vectors, manifest.dimension)
-    (folder / MANIFEST_NAME).write_text(manifest.to_json(), encoding="utf-8")
-    for name in (DB_NAME, VECTORS_NAME, MANIFEST_NAME):
+    for name in (DB_NAME, VECTORS_NAME):
         _fsync_path(folder / name)
+    _crash_point("vectors")
+    manifest = replace(manifest, checksums={name: _checksum(folder / name) for name in (DB_NAME, VECTORS_NAME)})
+    _write_durably(folder / MANIFEST_NAME, manifest.to_json())
     _fsync_path(folder)
-    pointer = index_dir / f"{CURRENT}.tmp"
-    pointer.write_text(folder.name + "\n", encoding="utf-8")
-    _fsync_path(pointer)
-    os.replace(pointer, index_dir / CURRENT)
-    _fsync_path(index_dir)
-    _remove_old_generations(index_dir, keep=folder.name)
-    return folder
+    _crash_point("manifest")
+    _write_durably(index_dir / CURRENT, folder.name + "\n")
+    _crash_point("current")
+    _remove_old_generations(index_dir, keep={folder.name, previous})
+    return folder, manifest
+
+
+def _crash_point(name: str) -> None:
+    """Die here, as `kill -9` would, when the crash tests ask for it (DOCSEARCH_CRASH_AT=name)."""
+    if os.environ.get("DOCSEARCH_CRASH_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _write_durably(path: Path, text: str) -> None:
+    """Replace path with text atomically: write a temporary file, flush, rename, flush the folder."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, encoding="utf-8")
+    _fsync_path(temporary)
+    _crash_point(f"before-rename-{path.name}")
+    os.replace(temporary, path)
+    _fsync_path(path.parent)
 
 
 def next_generation(index_dir: Path) -> int:
@@ -154,9 +198,39 @@ def next_generation(index_dir: Path) -> int:
     return max(numbers, default=0) + 1
 
 
-def _remove_old_generations(index_dir: Path, keep: str) -> None:
-    """Delete generations other than the live one and the one before it."""
-    gens = sorted(p for p in index_dir.glob("gen-*") if p.is_dir())
-    for old in gens[:-2]:
-        if old.name != keep:
+def _remove_old_generations(index_dir: Path, keep: set) -> None:
+    """Delete every generation but the new live one and the one live before it."""
+    for old in index_dir.glob("gen-*"):
+        if old.name not in keep and old.is_dir():
             shutil.rmtree(old, ignore_errors=True)
+
+
+class PreviousIndex:
+    """The live generation of an index, read back so a sync can reuse what did not change."""
+
+    def __init__(self, folder: Path, manifest: Manifest):
+        self.manifest = manifest
+        self._db = sqlite3.connect(f"file:{folder / DB_NAME}?mode=ro", uri=True)
+        self.files = dict(self._db.execute("SELECT path, sha256 FROM files"))
+        self.skipped = set(self._db.execute("SELECT path, reason FROM skipped"))
+        index = faiss.read_index(str(folder / VECTORS_NAME))
+        ids = faiss.vector_to_array(faiss.downcast_index(index).id_map)
+        # Ids are written as 1..n in order, so row i holds passage i + 1.
+        if not np.array_equal(ids, np.arange(1, len(ids) + 1)):
+            raise IndexCorrupt(f"{folder / VECTORS_NAME} is not keyed 1..n")
+        self._vectors = faiss.downcast_index(index).index.reconstruct_n(0, index.ntotal) if index.ntotal else None
+
+    def take(self, path: str) -> tuple[list[Passage], np.ndarray]:
+        """Return a file's stored passages and their vectors."""
+        rows = self._db.execute(
+            "SELECT p.id, p.number, p.text, p.start, p.end, p.line_start, p.line_end FROM passages p "
+            "JOIN files f ON f.id = p.file_id WHERE f.path = ? ORDER BY p.number",
+            (path,),
+        ).fetchall()
+        passages = [Passage(path, number, text, start, end, a, b) for _, number, text, start, end, a, b in rows]
+        rows_at = np.array([pid - 1 for pid, *_ in rows], dtype=np.int64)
+        return passages, self._vectors[rows_at] if len(rows_at) else np.zeros((0, self.manifest.dimension), np.float32)
+
+    def close(self) -> None:
+        """Release the database."""
+        self._db.close()

@@ -126,22 +126,12 @@ def evaluate(searcher: Searcher, dataset: Dataset, mode: str, progress: Callable
 
 
 def open_index(dataset: Dataset, index_dir: Path, model: str, chunking: str = "passages", progress=None) -> tuple[Searcher, bool]:
-    """Load the dataset's index from index_dir, building it first unless it is current.
+    """Sync the dataset's index in index_dir (building it if needed) and load it.
 
-    Returns the Searcher and whether an existing index was reused.
+    Returns the Searcher and whether the existing index was reused unchanged.
     """
-    from index import build_documents
-    from index.build import corpus_fingerprint
-    from index.errors import IndexMismatch, IndexNotFound
-    from index.manifest import MANIFEST_NAME, Manifest
-    from index.store import current_generation
+    from index import Encoder, build_documents
 
-    try:
-        manifest = Manifest.read(current_generation(index_dir) / MANIFEST_NAME)
-        current = (manifest.model, manifest.chunking, manifest.corpus_fingerprint) == (
-            model, chunking, corpus_fingerprint(dataset.documents))
-    except (IndexNotFound, IndexMismatch):
-        current = False
-    if not current:
-        build_documents(dataset.documents, index_dir, model=model, progress=progress, chunking=chunking)
-    return Searcher.load(index_dir), current
+    encoder = Encoder(model)
+    report = build_documents(dataset.documents, index_dir, encoder=encoder, progress=progress, chunking=chunking)
+    return Searcher.load(index_dir, encoder=encoder), not report.written

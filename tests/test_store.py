@@ -30,12 +30,12 @@ def test_manifest_describes_the_index(docs_index):
 def test_index_folder_holds_no_pickle(docs_index):
     folder = current_generation(docs_index)
     assert sorted(p.name for p in folder.iterdir()) == sorted([DB_NAME, VECTORS_NAME, MANIFEST_NAME])
-    assert sorted(p.name for p in docs_index.iterdir()) == [CURRENT, folder.name]
+    assert sorted(p.name for p in docs_index.iterdir()) == [CURRENT, "LOCK", folder.name]
 
 
 def test_rebuild_makes_a_new_generation_and_keeps_one_before_it(tmp_path, encoder, test_corpus):
     for expected in (1, 2, 3):
-        report = build_index(test_corpus, tmp_path, encoder=encoder)
+        report = build_index(test_corpus, tmp_path, encoder=encoder, full=True)
         assert report.manifest.generation == expected
         assert (tmp_path / CURRENT).read_text().strip() == f"gen-{expected:06d}"
     assert sorted(p.name for p in tmp_path.glob("gen-*")) == ["gen-000002", "gen-000003"]
@@ -43,7 +43,7 @@ def test_rebuild_makes_a_new_generation_and_keeps_one_before_it(tmp_path, encode
 
 
 def test_same_corpus_same_fingerprint(tmp_path, encoder, docs_index):
-    again = build_index(DOCS_CORPUS, tmp_path, encoder=encoder)
+    again = build_index(DOCS_CORPUS, tmp_path, encoder=encoder, full=True)
     first = json.loads((current_generation(docs_index) / MANIFEST_NAME).read_text())
     assert again.manifest.corpus_fingerprint == first["corpus_fingerprint"]
 

@@ -1,0 +1,114 @@
+"""Incremental sync, the writer lock and integrity checks on load."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from index import build_index
+from index.errors import IndexBusy, IndexCorrupt
+from index.lock import IndexLock
+from index.store import VECTORS_NAME, current_generation
+from search.cli import cli
+from search.engine import Searcher
+
+from .conftest import DOCS_CORPUS
+
+
+@pytest.fixture()
+def corpus(tmp_path):
+    """A private copy of the demo corpus to change."""
+    target = tmp_path / "corpus"
+    shutil.copytree(DOCS_CORPUS, target)
+    return target
+
+
+def stored(index_dir, encoder):
+    """Return {(source, number): (text, start, end, vector)} of the live generation."""
+    searcher = Searcher.load(index_dir, encoder=encoder)
+    rows = searcher._db.execute(
+        "SELECT p.id, f.path, p.number, p.text, p.start, p.end FROM passages p JOIN files f ON f.id = p.file_id"
+    ).fetchall()
+    found = {(path, n): (text, a, b, searcher.vectors.reconstruct(pid)) for pid, path, n, text, a, b in rows}
+    searcher.close()
+    return found
+
+
+def test_sync_embeds_only_what_changed(corpus, tmp_path, encoder):
+    index_dir = tmp_path / "index"
+    first = build_index(corpus, index_dir, encoder=encoder)
+    assert (len(first.added), first.unchanged, first.written) == (5, 0, True)
+    before = stored(index_dir, encoder)
+
+    again = build_index(corpus, index_dir, encoder=encoder)
+    assert (again.added, again.changed, again.removed, again.unchanged, again.written) == ([], [], [], 5, False)
+    assert again.manifest.generation == 1
+
+    with (corpus / "001_ad77f350f41513dd.txt").open("a", encoding="utf-8") as f:
+        f.write("A new closing paragraph about the embassy in Baghdad and its security arrangements.\n")
+    (corpus / "new.md").write_text("# Notes\nA brand new file about desert logistics and the supply of bases in Anbar province.\n")
+    (corpus / "003_85466fba3cc1c82f.txt").unlink()
+    sync = build_index(corpus, index_dir, encoder=encoder)
+    assert (sync.added, sync.changed, sync.removed, sync.unchanged) == (
+        ["new.md"], ["001_ad77f350f41513dd.txt"], ["003_85466fba3cc1c82f.txt"], 3)
+    assert sync.manifest.generation == 2 and sync.rebuilt_because is None
+    after = stored(index_dir, encoder)
+    assert sync.embedded == sum(1 for key in after if key[0] in ("new.md", "001_ad77f350f41513dd.txt"))
+    for key, (text, start, end, vector) in after.items():
+        if key[0] in ("000_2d31320dcd4f2c91.txt", "002_7722c8300aa7d025.txt", "004_68f2a8bcaf0079e8.txt"):
+            assert before[key][:3] == (text, start, end)
+            assert np.array_equal(before[key][3], vector)  # reused, not embedded again
+    assert not any(key[0] == "003_85466fba3cc1c82f.txt" for key in after)
+
+    full = tmp_path / "full"
+    build_index(corpus, full, encoder=encoder, full=True)
+    rebuilt = stored(full, encoder)
+    assert sorted(rebuilt) == sorted(after)
+    for key, (text, start, end, vector) in rebuilt.items():
+        assert after[key][:3] == (text, start, end)
+        assert float(after[key][3] @ vector) > 0.9999
+
+
+def test_changed_settings_rebuild_everything(corpus, tmp_path, encoder):
+    index_dir = tmp_path / "index"
+    build_index(corpus, index_dir, encoder=encoder)
+    report = build_index(corpus, index_dir, encoder=encoder, min_words=3)
+    assert report.written and report.unchanged == 0 and len(report.added) == 5
+    assert report.rebuilt_because == "settings changed (min_words 10 -> 3)"
+    assert report.manifest.min_words == 3
+
+
+def test_a_second_writer_is_refused_at_once(corpus, tmp_path, encoder, runner):
+    index_dir = tmp_path / "index"
+    with IndexLock(index_dir):
+        with pytest.raises(IndexBusy, match="is busy"):
+            build_index(corpus, index_dir, encoder=encoder)
+        result = runner.invoke(cli, ["index", str(corpus), "--index-dir", str(index_dir)])
+        assert result.exit_code == 1
+        assert result.stderr.strip().splitlines()[-1] == (
+            f"Error: index at {index_dir} is busy: another docsearch process is writing it")
+    assert build_index(corpus, index_dir, encoder=encoder).written  # free again once released
+
+
+def test_damaged_data_file_is_refused_on_load_and_rebuilt(corpus, tmp_path, encoder):
+    index_dir = tmp_path / "index"
+    build_index(corpus, index_dir, encoder=encoder)
+    with (current_generation(index_dir) / VECTORS_NAME).open("ab") as f:
+        f.write(b"\0")
+    with pytest.raises(IndexCorrupt, match="does not match its manifest"):
+        Searcher.load(index_dir, encoder=encoder)
+    report = build_index(corpus, index_dir, encoder=encoder)
+    assert report.rebuilt_because.startswith("the index is damaged")
+    assert Searcher.load(index_dir, encoder=encoder).manifest.generation == 2
+
+
+def test_cli_prints_sync_counts(corpus, tmp_path, runner):
+    index_dir = tmp_path / "index"
+    assert runner.invoke(cli, ["index", str(corpus), "--index-dir", str(index_dir)]).exit_code == 0
+    (corpus / "000_2d31320dcd4f2c91.txt").unlink()
+    result = runner.invoke(cli, ["index", str(corpus), "--index-dir", str(index_dir)])
+    assert result.exit_code == 0, result.output
+    assert "added 0, changed 0, removed 1, unchanged 4 files; embedded 0 passages" in result.stdout
+    assert "(generation 2, model all-MiniLM-L6-v2)" in result.stdout
+    again = runner.invoke(cli, ["index", str(corpus), "--index-dir", str(index_dir)])
+    assert "nothing changed; generation 2 is current" in again.stdout
