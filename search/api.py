@@ -41,6 +41,7 @@ def search():
         "mode": params.mode,
         "group": params.group,
         "took_ms": took_ms,
+        "generation": searcher.manifest.generation,
         "low_confidence": low_confidence,
         "results": [hit.to_dict() for hit in hits],
     }

@@ -59,20 +59,34 @@ def _progress_bar():
     return progress
 
 
-def run_build(corpus: Path, index_dir: Path, model: str | None) -> None:
-    """Build the index and print what was built."""
+def run_build(corpus: Path, index_dir: Path, model: str | None, full: bool = False, max_file_mb: float = 10) -> None:
+    """Build or sync the index and print what changed."""
     from index import DEFAULT_MODEL, build_index
 
     click.echo(f"indexing {corpus} into {index_dir}", err=True)
     began = time.perf_counter()
-    report = build_index(corpus, index_dir, model=model or DEFAULT_MODEL, progress=_progress_bar())
+    report = build_index(corpus, index_dir, model=model or DEFAULT_MODEL, progress=_progress_bar(), full=full,
+                         max_file_bytes=int(max_file_mb * 2**20))
+    for s in report.skipped:
+        click.echo(f"  skipped {s.path!r}: {s.reason}", err=True)
+    if report.rebuilt_because and report.written:
+        click.echo(f"embedded everything: {report.rebuilt_because}", err=True)
     m = report.manifest
     click.echo(
-        f"indexed {m.files} files, {m.passages} passages, skipped {m.skipped} files "
-        f"in {time.perf_counter() - began:.1f}s (generation {m.generation}, model {m.model})"
+        f"added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
+        f"unchanged {report.unchanged} files; embedded {report.embedded} passages"
     )
-    for s in report.skipped:
-        click.echo(f"  skipped {s.path}: {s.reason}", err=True)
+    state = f"generation {m.generation}" if report.written else f"nothing changed; generation {m.generation} is current"
+    click.echo(
+        f"indexed {m.files} files, {m.passages} passages, skipped {m.skipped} files "
+        f"in {time.perf_counter() - began:.1f}s ({state}, model {m.model})"
+    )
+
+
+max_file_option = click.option(
+    "--max-file-mb", type=click.FloatRange(min=0, min_open=True), default=10, envvar="DOCSEARCH_MAX_FILE_MB",
+    show_default=True, show_envvar=True, help="Skip corpus files larger than this.",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,10 +100,15 @@ def cli(verbose: bool) -> None:
 @click.argument("corpus", type=click.Path(path_type=Path), default=settings.DEFAULT_CORPUS, envvar="DOCSEARCH_CORPUS")
 @index_dir_option
 @model_option
+@max_file_option
+@click.option("--full", is_flag=True, help="Embed every file again instead of only new and changed ones.")
 @_domain_errors
-def index_command(corpus: Path, index_dir: Path, model: str | None) -> None:
-    """Build the index of CORPUS (default: docs_corpus)."""
-    run_build(corpus, index_dir, model)
+def index_command(corpus: Path, index_dir: Path, model: str | None, max_file_mb: float, full: bool) -> None:
+    """Build the index of CORPUS (default: docs_corpus), or bring it up to date.
+
+    Only new and changed files are embedded; files gone from CORPUS are removed.
+    """
+    run_build(corpus, index_dir, model, full, max_file_mb)
 
 
 def _marked(text: str, spans: list[list[int]]) -> str:
@@ -146,9 +165,16 @@ def query(question: str, k: int, mode: str, per_file: bool, as_json: bool, index
 @model_option
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads of the server.")
 @click.option("--dev", is_flag=True, help="Use Flask's development server instead of waitress.")
+@click.option("--watch", "watch_corpus", is_flag=True, help="Re-index CORPUS when its files change (debounced).")
+@max_file_option
 @_domain_errors
-def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None, threads: int, dev: bool) -> None:
-    """Serve the web form and JSON API, building the index first if there is none."""
+def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None, threads: int, dev: bool,
+          watch_corpus: bool, max_file_mb: float) -> None:
+    """Serve the web form and JSON API, building the index first if there is none.
+
+    A new index generation written by `docsearch index` (or by --watch) is
+    picked up without a restart.
+    """
     from index.errors import IndexNotFound
     from index.store import current_generation
 
@@ -158,10 +184,13 @@ def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None
         current_generation(index_dir)
     except IndexNotFound:
         click.echo(f"no index at {index_dir} yet: building it from {corpus}", err=True)
-        run_build(corpus, index_dir, model)
+        run_build(corpus, index_dir, model, max_file_mb=max_file_mb)
     app = create_app({"INDEX_DIR": str(index_dir)})
     with app.app_context():
-        stats = get_searcher().stats()  # load model and index now, not on the first request
+        searcher = get_searcher()  # load model and index now, not on the first request
+        stats = searcher.stats()
+    if watch_corpus:
+        _start_watching(corpus, index_dir, searcher.encoder, max_file_mb)
     click.echo(
         f"docsearch: {stats['passages']} passages from {stats['files']} files, model {stats['model']}, "
         f"index {index_dir} (generation {stats['generation']}, built {stats['built_at']})"
@@ -215,6 +244,59 @@ def eval_command(dataset_dir: Path, split: str, modes: tuple[str, ...], json_out
         report = {"dataset": dataset.name, "split": split, "queries": len(dataset.queries), "chunking": chunking,
                   "passages": searcher.manifest.passages, "model": searcher.manifest.model, "results": figures}
         json_out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+
+
+def _sync_quietly(corpus: Path, index_dir: Path, encoder, max_file_mb: float) -> None:
+    """Bring the index up to date and log one line about it."""
+    from index import build_index
+
+    report = build_index(corpus, index_dir, encoder=encoder, max_file_bytes=int(max_file_mb * 2**20))
+    if report.written:
+        click.echo(
+            f"re-indexed {corpus}: added {len(report.added)}, changed {len(report.changed)}, removed "
+            f"{len(report.removed)}, unchanged {report.unchanged} files (generation {report.manifest.generation})",
+            err=True,
+        )
+
+
+def _start_watching(corpus: Path, index_dir: Path, encoder, max_file_mb: float) -> None:
+    """Watch corpus in a background thread and sync the index when it changes."""
+    import threading
+
+    from index.watch import watch
+
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=watch, args=(corpus, lambda: _sync_quietly(corpus, index_dir, encoder, max_file_mb), stop),
+        name="docsearch-watch", daemon=True,
+    )
+    thread.start()
+    click.echo(f"watching {corpus} for changes", err=True)
+
+
+@cli.command("watch")
+@click.argument("corpus", type=click.Path(path_type=Path), default=settings.DEFAULT_CORPUS, envvar="DOCSEARCH_CORPUS")
+@index_dir_option
+@model_option
+@max_file_option
+@click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True, help="Seconds between looks.")
+@click.option("--quiet", type=click.FloatRange(min=0), default=2.0, show_default=True,
+              help="Seconds the corpus must stay unchanged before re-indexing.")
+@_domain_errors
+def watch_command(corpus: Path, index_dir: Path, model: str | None, max_file_mb: float, interval: float, quiet: float) -> None:
+    """Keep the index of CORPUS up to date as its files change (until Ctrl-C)."""
+    import threading
+
+    from index import DEFAULT_MODEL, Encoder
+    from index.watch import watch
+
+    run_build(corpus, index_dir, model, max_file_mb=max_file_mb)
+    encoder = Encoder(model or DEFAULT_MODEL)
+    click.echo(f"watching {corpus} for changes (Ctrl-C to stop)", err=True)
+    try:
+        watch(corpus, lambda: _sync_quietly(corpus, index_dir, encoder, max_file_mb), threading.Event(), interval, quiet)
+    except KeyboardInterrupt:
+        pass
 
 
 def main() -> None:

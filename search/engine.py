@@ -17,7 +17,7 @@ import numpy as np
 
 from index import Encoder, IndexMismatch, Manifest
 from index.manifest import MANIFEST_NAME
-from index.store import DB_NAME, VECTORS_NAME, current_generation
+from index.store import DB_NAME, VECTORS_NAME, current_generation, verify_generation
 
 from .fusion import Candidate, best_per_file, fuse
 from .lexical import highlights, holds_every_word, lexical_search
@@ -78,6 +78,7 @@ class Searcher:
         self.vectors = vectors
         self.encoder = encoder
         self.pool = POOL
+        self.generation_name = f"gen-{manifest.generation:06d}"
         self._db = db
         self._db_lock = threading.Lock()
 
@@ -87,6 +88,7 @@ class Searcher:
         index_dir = Path(index_dir)
         folder = current_generation(index_dir)
         manifest = Manifest.read(folder / MANIFEST_NAME)
+        verify_generation(folder, manifest)
         if encoder is None:
             encoder = Encoder(manifest.model)
         elif encoder.name != manifest.model:
@@ -108,7 +110,9 @@ class Searcher:
                 f"index at {index_dir} is inconsistent: manifest {manifest.passages} passages, "
                 f"database {stored}, vectors {vectors.ntotal}; rebuild it with `docsearch index`"
             )
-        return cls(index_dir, manifest, vectors, db, encoder)
+        searcher = cls(index_dir, manifest, vectors, db, encoder)
+        searcher.generation_name = folder.name
+        return searcher
 
     def stats(self) -> dict:
         """Return what the index holds, for health checks and start-up messages."""

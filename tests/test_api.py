@@ -15,7 +15,8 @@ def test_get_search_shape_and_ranking(client):
     response = client.get("/api/search", query_string={"q": QUESTION, "k": 3})
     assert response.status_code == 200
     body = response.get_json()
-    assert list(body) == ["query", "k", "mode", "group", "took_ms", "low_confidence", "results"]
+    assert list(body) == ["query", "k", "mode", "group", "took_ms", "generation", "low_confidence", "results"]
+    assert body["generation"] == 1
     assert body["query"] == QUESTION and body["k"] == 3
     assert body["mode"] == "hybrid" and body["group"] is None and body["low_confidence"] is False
     assert isinstance(body["took_ms"], float) and body["took_ms"] >= 0
