@@ -7,6 +7,7 @@ reciprocal rank fusion of both lists, each drawn from a pool larger than k.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import threading
 from dataclasses import asdict, dataclass, field
@@ -25,6 +26,7 @@ from .settings import MAX_K, MODES
 
 GROUPS = (None, "file")
 POOL = 100
+QUERY_CACHE = 1024  # recent query embeddings kept per Searcher
 # Below this cosine similarity the best hit is not close in meaning. On docs_corpus the
 # answerable questions' best hits score 0.40 to 0.87, questions it cannot answer 0.17 at most.
 LOW_CONFIDENCE_BELOW = 0.30
@@ -79,6 +81,8 @@ class Searcher:
         self.encoder = encoder
         self.pool = POOL
         self.generation_name = f"gen-{manifest.generation:06d}"
+        # A repeated question (paging, a refreshed page, a popular query) skips the model.
+        self.query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
         self._db = db
         self._db_lock = threading.Lock()
 
@@ -136,7 +140,7 @@ class Searcher:
         check_request(k, mode, group)
         if not query.strip():
             raise ValueError("query is blank")
-        query_vector = self.encoder.encode([query])[0]
+        query_vector = self.query_vector(query)
         ranked = self.candidates(query, mode, max(self.pool, k), query_vector)
         more: dict[int, int] = {}
         if group == "file":
@@ -164,7 +168,7 @@ class Searcher:
         lexical: list[tuple[int, float]] = []
         if mode in ("dense", "hybrid") and self.vectors.ntotal:
             if query_vector is None:
-                query_vector = self.encoder.encode([query])[0]
+                query_vector = self.query_vector(query)
             scores, ids = self.vectors.search(query_vector[None, :], min(depth, self.vectors.ntotal))
             # FAISS pads missing neighbours with id -1: never let it index a row.
             dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
@@ -172,6 +176,12 @@ class Searcher:
             with self._db_lock:
                 lexical = lexical_search(self._db, query, depth)
         return fuse(dense, lexical, mode)[:depth]
+
+    def _embed_query(self, query: str) -> np.ndarray:
+        """Embed one query; the result is read-only because it is cached and shared."""
+        vector = self.encoder.encode([query])[0]
+        vector.setflags(write=False)
+        return vector
 
     def sources(self, ids: list[int]) -> dict[int, str]:
         """Return the source file of each passage id."""

@@ -45,3 +45,14 @@ def test_index_of_test_corpus_finds_the_latin1_file(test_index, encoder):
     assert searcher.search("Where can I get croissants at the station?", k=1)[0].source == "cafe_latin1.txt"
     assert searcher.search("What causes ocean tides?", k=1)[0].source == "tides_bom.txt"
     assert searcher.search("how to bake sourdough bread in a dutch oven", k=1)[0].source == "bread_crlf.txt"
+
+
+def test_repeated_queries_are_embedded_once(searcher, monkeypatch):
+    calls = []
+    encode = searcher.encoder.encode
+    monkeypatch.setattr(searcher.encoder, "encode", lambda texts, **kw: calls.append(list(texts)) or encode(texts, **kw))
+    question = "a question asked twice about the embassy in Baghdad"
+    first = searcher.search(question, k=3)
+    second = searcher.search(question, k=3, mode="dense")
+    assert calls == [[question]]
+    assert first and second and not searcher.query_vector(question).flags.writeable
