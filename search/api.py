@@ -15,7 +15,10 @@ bp = Blueprint("api", __name__)
 
 def _json_body() -> dict:
     """Return the request's JSON object, or raise BadQuery saying what is wrong."""
-    body = request.get_json(force=True, silent=True)
+    try:
+        body = request.get_json(force=True, silent=True)
+    except RecursionError:  # silent=True does not cover the parser's own recursion limit
+        raise BadQuery("request body is nested too deeply") from None
     if body is None:
         raise BadQuery("request body is not valid JSON" if request.get_data() else "request body is empty; send JSON like {\"q\": \"...\"}")
     if not isinstance(body, dict):

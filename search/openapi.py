@@ -1,7 +1,198 @@
-"""The OpenAPI 3 description of the HTTP API, served at /openapi.json (filled in by the hardening work)."""
+"""The OpenAPI 3.1 description of the HTTP API, served at /openapi.json.
+
+The document is plain data built from the settings and config the code checks
+against, so its limits (question length, k, modes, body size) cannot drift.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from importlib.metadata import PackageNotFoundError, version
+
+from flask import Blueprint, current_app
+
+from . import settings
 
 bp = Blueprint("openapi", __name__)
+
+JSON = "application/json"
+HTML = "text/html"
+# A character that str.strip() keeps. Spelled out because JSON Schema's \S is not Python's:
+# it counts \x1c-\x1f and \x85 as text and a byte-order mark as white space.
+NOT_WHITE_SPACE = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+HIT_FIELDS = {
+    "rank": {"type": "integer", "minimum": 1, "description": "1 for the best passage"},
+    "score": {"type": "number", "description": "fused RRF score (hybrid), cosine (dense) or BM25 (lexical)"},
+    "text": {"type": "string", "description": "the passage, exactly as in the file"},
+    "source": {"type": "string", "description": "the file, relative to the corpus folder"},
+    "passage": {"type": "integer", "minimum": 1, "description": "the passage's number within its file, from 1"},
+    "line_start": {"type": "integer", "minimum": 1},
+    "line_end": {"type": "integer", "minimum": 1},
+    "start": {"type": "integer", "minimum": 0, "description": "character offset: file_text[start:end] == text"},
+    "end": {"type": "integer", "minimum": 0},
+    "id": {"type": "integer", "minimum": 0, "description": "the passage's id in the index generation that answered"},
+    "dense_rank": {"type": ["integer", "null"], "minimum": 1},
+    "dense_score": {"type": ["number", "null"], "description": "cosine similarity to the question"},
+    "lexical_rank": {"type": ["integer", "null"], "minimum": 1},
+    "lexical_score": {"type": ["number", "null"], "description": "BM25 score"},
+    "highlights": {
+        "type": "array",
+        "description": "[start, end) offsets in text of the query words that matched",
+        "items": {"type": "array", "items": {"type": "integer", "minimum": 0}, "minItems": 2, "maxItems": 2},
+    },
+}
+MORE_IN_FILE = {"type": "integer", "minimum": 0, "description": "with group=file only: other passages of the file"}
+
+
+def _ref(kind: str, name: str) -> dict:
+    """Return a reference to a named component."""
+    return {"$ref": f"#/components/{kind}/{name}"}
+
+
+def _fields(max_chars: int) -> dict:
+    """Return the schemas of the search parameters q, k, mode and group."""
+    return {
+        "q": {"type": "string", "minLength": 1, "maxLength": max_chars, "pattern": NOT_WHITE_SPACE,
+              "description": "the question: not blank; white space around it is removed"},
+        "k": {"type": "integer", "minimum": 1, "maximum": settings.MAX_K, "default": settings.DEFAULT_K},
+        "mode": {"type": "string", "enum": list(settings.MODES), "default": "hybrid"},
+        "group": {"type": "string", "enum": ["file"], "description": "only the best passage of each file"},
+    }
+
+
+def _query_parameters(max_chars: int, q_required: bool) -> list[dict]:
+    """Return the query-string parameters of a search (the API's and the form's)."""
+    notes = {"q": "", "k": "ASCII digits", "mode": "", "group": ""}
+    return [
+        {"name": name, "in": "query", "required": name == "q" and q_required, "schema": schema,
+         **({"description": notes[name]} if notes[name] else {})}
+        for name, schema in _fields(max_chars).items()
+    ]
+
+
+def _search_schemas(max_chars: int) -> dict:
+    """Return the schemas of a search: its JSON request, a hit and the response."""
+    fields = _fields(max_chars)
+    k_in_json = {**fields["k"], "description": "a JSON number: true, 3.0 and \"3\" are refused"}
+    return {
+        "SearchRequest": {"type": "object", "required": ["q"], "properties": {**fields, "k": k_in_json}},
+        "Hit": {"type": "object", "required": list(HIT_FIELDS), "additionalProperties": False,
+                "properties": {**HIT_FIELDS, "more_in_file": MORE_IN_FILE}},
+        "SearchResponse": {
+            "type": "object",
+            "required": ["query", "k", "mode", "group", "took_ms", "low_confidence", "results"],
+            "additionalProperties": True,
+            "properties": {
+                "query": {"type": "string"}, "k": fields["k"], "mode": fields["mode"],
+                "group": {"enum": ["file", None]}, "took_ms": {"type": "number", "minimum": 0},
+                "low_confidence": {"type": "boolean"},
+                "results": {"type": "array", "maxItems": settings.MAX_K, "items": _ref("schemas", "Hit")},
+                "generation": {"type": "integer", "minimum": 1, "description": "the index generation that answered"},
+            },
+            # more_in_file is in every result with group=file, and in none without.
+            "if": {"required": ["group"], "properties": {"group": {"const": "file"}}},
+            "then": {"properties": {"results": {"items": {"required": ["more_in_file"]}}}},
+            "else": {"properties": {"results": {"items": {"not": {"required": ["more_in_file"]}}}}},
+        },
+    }
+
+
+def _other_schemas() -> dict:
+    """Return the schemas of the health report and of the one error shape."""
+    count = {"type": "integer", "minimum": 0}
+    return {
+        "Health": {
+            "type": "object", "additionalProperties": True,
+            "required": ["status", "passages", "files", "skipped", "model", "dimension", "built_at", "generation"],
+            "properties": {
+                "status": {"const": "ok"}, "passages": count, "files": count, "skipped": count,
+                "model": {"type": "string"}, "dimension": {"type": "integer", "minimum": 1},
+                "built_at": {"type": "string", "format": "date-time"}, "generation": {"type": "integer", "minimum": 1},
+            },
+        },
+        "Error": {
+            "type": "object", "required": ["error", "status"], "additionalProperties": False,
+            "properties": {"error": {"type": "string", "minLength": 1},
+                           "status": {"type": "integer", "minimum": 400, "maximum": 599}},
+        },
+    }
+
+
+def _responses() -> dict:
+    """Return the named responses; every error but the form's is the one JSON error shape."""
+    def json_body(description: str, schema: str | dict) -> dict:
+        schema = _ref("schemas", schema) if isinstance(schema, str) else schema
+        return {"description": description, "content": {JSON: {"schema": schema}}}
+
+    def page(description: str) -> dict:
+        return {"description": description, "content": {HTML: {"schema": {"type": "string"}}}}
+
+    return {
+        "SearchResults": json_body("ranked passages, best first", "SearchResponse"),
+        "Health": json_body("the index is loaded; what it holds", "Health"),
+        "OpenAPI": json_body("this document", {"type": "object", "required": ["openapi", "info", "paths"]}),
+        "BadRequest": json_body("a bad parameter or malformed JSON; the message says what to fix", "Error"),
+        "TooLarge": json_body("the request body is over the size limit", "Error"),
+        "Unavailable": json_body("no index, or one its model does not fit; the message says what to run", "Error"),
+        "InternalError": json_body("an unexpected error; the server log has the details", "Error"),
+        "Error": json_body("any other error: 404 for an unknown endpoint, 405 for a method it does not take", "Error"),
+        "Page": page("the form, with the results when a question was asked"),
+        "PageBadRequest": page("the form, with a message saying which parameter is wrong"),
+        "PageUnavailable": page("the form, with a message saying how to build the index"),
+    }
+
+
+def _operation(operation_id: str, summary: str, responses: dict[str, str], **extra) -> dict:
+    """Return an operation answering with the named responses, or the error shape."""
+    answers = {status: _ref("responses", name) for status, name in responses.items()}
+    return {"operationId": operation_id, "summary": summary, **extra,
+            "responses": {**answers, "default": _ref("responses", "Error")}}
+
+
+def _paths(max_chars: int, max_body: int) -> dict:
+    """Return every endpoint of the app."""
+    failures = {"400": "BadRequest", "500": "InternalError", "503": "Unavailable"}
+    body = {
+        "required": True, "x-max-body-bytes": max_body,
+        "description": f"a JSON object of at most {max_body} bytes (its Content-Type is not checked)",
+        "content": {JSON: {"schema": _ref("schemas", "SearchRequest")}},
+    }
+    form = {"200": "Page", "400": "PageBadRequest", "500": "InternalError", "503": "PageUnavailable"}
+    return {
+        "/api/search": {
+            "get": _operation("searchGet", "Search, with query-string parameters", {"200": "SearchResults", **failures},
+                              parameters=_query_parameters(max_chars, q_required=True)),
+            "post": _operation("searchPost", "Search, with a JSON body",
+                               {"200": "SearchResults", **failures, "413": "TooLarge"}, requestBody=body),
+        },
+        "/healthz": {"get": _operation("health", "Report the loaded index's statistics",
+                                       {"200": "Health", "500": "InternalError", "503": "Unavailable"})},
+        "/": {"get": _operation("form", "The web form, with the results when q is given", form,
+                                parameters=_query_parameters(max_chars, q_required=False))},
+        "/openapi.json": {"get": _operation("openapi", "This OpenAPI document", {"200": "OpenAPI"})},
+    }
+
+
+def document(max_chars: int = settings.MAX_QUERY_CHARS, max_body: int = settings.MAX_BODY_BYTES) -> dict:
+    """Return the OpenAPI document for the given question and body limits."""
+    try:
+        release = version("docsearch")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        release = "0.0.0"
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "docsearch",
+            "version": release,
+            "description": "Semantic search over a folder of documents. "
+                           "Every error is JSON: {\"error\": \"what is wrong\", \"status\": N}.",
+        },
+        "paths": _paths(max_chars, max_body),
+        "components": {"schemas": {**_search_schemas(max_chars), **_other_schemas()}, "responses": _responses()},
+    }
+
+
+@bp.route("/openapi.json")
+def openapi_json():
+    """Serve the OpenAPI document with this app's limits."""
+    config = current_app.config
+    return document(config["MAX_QUERY_CHARS"], config["MAX_CONTENT_LENGTH"])

@@ -31,7 +31,7 @@ def _k_from(value: Any, from_json: bool) -> int:
         k = value
     else:
         text = str(value).strip()
-        if not text.isdigit() or not text.isascii():
+        if not text.isdigit() or not text.isascii() or len(text) > 4:
             raise wrong
         k = int(text)
     if not 1 <= k <= settings.MAX_K:
@@ -46,6 +46,10 @@ def parse_search(source: Mapping[str, Any], from_json: bool = False, max_chars: 
         raise BadQuery("missing parameter q: the question to search for")
     if not isinstance(q, str):
         raise BadQuery("q must be a string")
+    try:
+        q.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, which JSON allows but text cannot hold
+        raise BadQuery("q is not valid Unicode text") from None
     if not q.strip():
         raise BadQuery("q is blank: type a question to search for")
     if len(q) > max_chars:
