@@ -98,6 +98,17 @@ class Encoder:
         return normalize(vectors)
 
 
+def set_threads(count: int) -> None:
+    """Limit the threads torch uses for one forward pass (process-wide).
+
+    A server encodes one short query per request on many request threads;
+    letting each request also spread over every core makes them fight.
+    """
+    import torch
+
+    torch.set_num_threads(count)
+
+
 def normalize(vectors: np.ndarray) -> np.ndarray:
     """Scale each row to unit length, so inner product is cosine similarity."""
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)

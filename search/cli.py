@@ -175,6 +175,7 @@ def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None
     A new index generation written by `docsearch index` (or by --watch) is
     picked up without a restart.
     """
+    from index.embed import set_threads
     from index.errors import IndexNotFound
     from index.store import current_generation
 
@@ -185,6 +186,7 @@ def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None
     except IndexNotFound:
         click.echo(f"no index at {index_dir} yet: building it from {corpus}", err=True)
         run_build(corpus, index_dir, model, max_file_mb=max_file_mb)
+    set_threads(1)  # parallelism comes from the server's request threads
     app = create_app({"INDEX_DIR": str(index_dir)})
     with app.app_context():
         searcher = get_searcher()  # load model and index now, not on the first request

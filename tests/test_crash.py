@@ -74,9 +74,10 @@ def workspace(tmp_path, encoder):
 def kill_rounds(corpus, index_dir, encoder, rounds: int, full: bool, seed: int) -> dict:
     """Start an index write, kill -9 it at a random moment, check the state; repeat."""
     rng = random.Random(seed)
+    toggle(corpus)
     began = time.monotonic()
-    subprocess.run(index_command(corpus, index_dir, full=True), check=True, capture_output=True)
-    duration = time.monotonic() - began  # how long one write takes, model load included
+    subprocess.run(index_command(corpus, index_dir, full), check=True, capture_output=True)
+    duration = time.monotonic() - began  # how long one such write takes, model load included
     outcomes = {"old": 0, "new": 0, "finished": 0}
     for _ in range(rounds):
         old = fingerprint(corpus)
