@@ -2,18 +2,27 @@
 
 import shutil
 
+import pytest
+
 from index import build_index
 from search import create_app
 
 from .conftest import DOCS_CORPUS
 
 
-def test_app_switches_to_a_new_generation(tmp_path, encoder):
+@pytest.fixture()
+def served(tmp_path, encoder):
+    """A private corpus, its index, and an app serving that index."""
     corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
     shutil.copytree(DOCS_CORPUS, corpus)
     build_index(corpus, index_dir, encoder=encoder)
     app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
     app.extensions["docsearch"]["encoder"] = encoder
+    return corpus, index_dir, app
+
+
+def test_app_switches_to_a_new_generation(served, encoder):
+    corpus, index_dir, app = served
     client = app.test_client()
     question = {"q": "penguins on the ice shelf of Antarctica", "k": 1}
     first = client.get("/api/search", query_string=question).get_json()
@@ -29,12 +38,8 @@ def test_app_switches_to_a_new_generation(tmp_path, encoder):
     assert app.extensions["docsearch"]["searcher"].encoder is encoder  # the model is not loaded again
 
 
-def test_a_generation_that_fails_to_load_keeps_the_old_one(tmp_path, encoder, caplog):
-    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(DOCS_CORPUS, corpus)
-    build_index(corpus, index_dir, encoder=encoder)
-    app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
-    app.extensions["docsearch"]["encoder"] = encoder
+def test_a_generation_that_fails_to_load_keeps_the_old_one(served, caplog):
+    _, index_dir, app = served
     client = app.test_client()
     assert client.get("/healthz").get_json()["generation"] == 1
     (index_dir / "gen-000009").mkdir()

@@ -60,46 +60,24 @@ def test_generation_without_manifest_is_incomplete(tmp_path, encoder):
         Searcher.load(tmp_path, encoder=encoder)
 
 
-@pytest.fixture()
-def copied_index(tmp_path, docs_index):
+@pytest.mark.parametrize(
+    "field, change, message",
+    [
+        ("model", lambda value: "some-other-model", "built with model 'some-other-model'"),
+        ("dimension", lambda value: 768, "384-dimensional vectors.*holds 768"),
+        ("passages", lambda value: value + 1, "inconsistent"),
+        ("format_version", lambda value: 99, "format version 99"),
+    ],
+    ids=["model", "dimension", "count", "format-version"],
+)
+def test_manifest_mismatch_is_a_clear_error(tmp_path, docs_index, encoder, field, change, message):
     import shutil
 
-    target = tmp_path / "index"
-    shutil.copytree(docs_index, target)
-    return target, current_generation(target) / MANIFEST_NAME
-
-
-def test_model_mismatch_is_a_clear_error(copied_index, encoder):
-    index_dir, manifest_path = copied_index
+    index_dir = tmp_path / "index"
+    shutil.copytree(docs_index, index_dir)
+    manifest_path = current_generation(index_dir) / MANIFEST_NAME
     manifest = json.loads(manifest_path.read_text())
-    manifest["model"] = "some-other-model"
+    manifest[field] = change(manifest[field])
     manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexMismatch, match="built with model 'some-other-model'"):
-        Searcher.load(index_dir, encoder=encoder)
-
-
-def test_dimension_mismatch_is_a_clear_error(copied_index, encoder):
-    index_dir, manifest_path = copied_index
-    manifest = json.loads(manifest_path.read_text())
-    manifest["dimension"] = 768
-    manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexMismatch, match="384-dimensional vectors.*holds 768"):
-        Searcher.load(index_dir, encoder=encoder)
-
-
-def test_count_mismatch_is_a_clear_error(copied_index, encoder):
-    index_dir, manifest_path = copied_index
-    manifest = json.loads(manifest_path.read_text())
-    manifest["passages"] += 1
-    manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexMismatch, match="inconsistent"):
-        Searcher.load(index_dir, encoder=encoder)
-
-
-def test_other_format_version_is_a_clear_error(copied_index, encoder):
-    index_dir, manifest_path = copied_index
-    manifest = json.loads(manifest_path.read_text())
-    manifest["format_version"] = 99
-    manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexMismatch, match="format version 99"):
+    with pytest.raises(IndexMismatch, match=message):
         Searcher.load(index_dir, encoder=encoder)
