@@ -114,9 +114,7 @@ class Searcher:
                 f"index at {index_dir} is inconsistent: manifest {manifest.passages} passages, "
                 f"database {stored}, vectors {vectors.ntotal}; rebuild it with `docsearch index`"
             )
-        searcher = cls(index_dir, manifest, vectors, db, encoder)
-        searcher.generation_name = folder.name
-        return searcher
+        return cls(index_dir, manifest, vectors, db, encoder)
 
     def stats(self) -> dict:
         """Return what the index holds, for health checks and start-up messages."""
@@ -142,11 +140,10 @@ class Searcher:
             raise ValueError("query is blank")
         query_vector = self.query_vector(query)
         ranked = self.candidates(query, mode, max(self.pool, k), query_vector)
-        more: dict[int, int] = {}
+        more: dict[int, int] | None = None
         if group == "file":
             ranked, more = best_per_file(ranked, self.sources([c.pid for c in ranked]))
-        ranked = ranked[:k]
-        return self._hits(query, ranked, query_vector, more if group == "file" else None)
+        return self._hits(query, ranked[:k], query_vector, more)
 
     def is_low_confidence(self, query: str, hits: list[Hit]) -> bool:
         """Tell whether even the best hit is a weak answer.
