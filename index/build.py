@@ -19,7 +19,7 @@ from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from .lock import IndexLock
 from .manifest import MANIFEST_NAME, Manifest
 from .passages import MIN_WORDS, Passage, split_passages, whole_passage
-from .store import PreviousIndex, current_generation, next_generation, verify_generation, write_index
+from .store import PreviousIndex, current_generation, next_generation, vector_index_kind, verify_generation, write_index
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +60,16 @@ def build_index(
     progress: Progress | None = None,
     max_file_bytes: int = MAX_FILE_BYTES,
     full: bool = False,
+    vector_index: str = "auto",
+    sq8: bool = False,
 ) -> BuildReport:
     """Build or sync the index of a corpus folder into index_dir and make it live.
 
     ``progress(done, total)`` is called as passages are embedded.
     """
     files, skipped = read_corpus(corpus, max_file_bytes)
-    return build_documents(files, index_dir, skipped, model, encoder, min_words, progress, full=full)
+    return build_documents(files, index_dir, skipped, model, encoder, min_words, progress, full=full,
+                           vector_index=vector_index, sq8=sq8)
 
 
 def _open_previous(index_dir: Path, wanted: dict, full: bool) -> tuple[PreviousIndex | None, str | None]:
@@ -101,6 +104,8 @@ def build_documents(
     progress: Progress | None = None,
     chunking: str = "passages",
     full: bool = False,
+    vector_index: str = "auto",
+    sq8: bool = False,
 ) -> BuildReport:
     """Build or sync an index of documents already read (a folder's, or a dataset's).
 
@@ -110,18 +115,23 @@ def build_documents(
     never mixed. Only one writer at a time: a second one raises IndexBusy.
     ``chunking="whole"`` makes each document one passage that the model
     truncates: only for reproducing benchmark protocols that do so.
+    ``vector_index`` ("auto", "flat" or "hnsw") and ``sq8`` choose how the
+    vectors are stored and searched (see index.store); changing them rewrites
+    the index without embedding anything again.
     """
+    vector_index_kind(0, vector_index)  # refuse a bad name before any work
     if chunking not in CHUNKINGS:
         raise ValueError(f"chunking must be passages or whole, not {chunking!r}")
     began = time.perf_counter()
     index_dir = Path(index_dir)
     with IndexLock(index_dir):
         encoder = encoder or Encoder(model)
-        wanted = {"model": encoder.name, "dimension": encoder.dimension, "chunking": chunking,
+        wanted = {"model": encoder.name, "backend": encoder.backend, "dimension": encoder.dimension, "chunking": chunking,
                   "max_passage_tokens": encoder.max_passage_tokens, "min_words": min_words}
         previous, rebuilt_because = _open_previous(index_dir, wanted, full)
         try:
-            return _sync(files, index_dir, skipped, encoder, wanted, previous, rebuilt_because, progress, began)
+            storage = {"vector_index": vector_index, "sq8": sq8}
+            return _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt_because, progress, began)
         finally:
             if previous:
                 previous.close()
@@ -134,7 +144,7 @@ def _split(f: SourceFile, encoder: Encoder, wanted: dict) -> list[Passage]:
     return split_passages(f.path, f.text, encoder.token_starts, wanted["max_passage_tokens"], wanted["min_words"])
 
 
-def _sync(files, index_dir, skipped, encoder, wanted, previous, rebuilt_because, progress, began) -> BuildReport:
+def _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt_because, progress, began) -> BuildReport:
     """Reuse unchanged files, embed the rest, and write a new generation if anything changed."""
     report = BuildReport(manifest=None, generation_dir=index_dir, skipped=list(skipped), rebuilt_because=rebuilt_because)
     known = previous.files if previous else {}
@@ -147,7 +157,8 @@ def _sync(files, index_dir, skipped, encoder, wanted, previous, rebuilt_because,
         (report.changed if f.path in known else report.added).append(f.path)
         segments.append((_split(f, encoder, wanted), None))
     report.removed = sorted(set(known) - {f.path for f in files})
-    if previous and not (report.added or report.changed or report.removed) and previous.skipped == {
+    same_storage = previous and previous.manifest.vector_index == vector_index_kind(previous.manifest.passages, **storage)
+    if same_storage and not (report.added or report.changed or report.removed) and previous.skipped == {
         (s.path, s.reason) for s in skipped
     }:
         report.manifest, report.written = previous.manifest, False
@@ -178,6 +189,7 @@ def _sync(files, index_dir, skipped, encoder, wanted, previous, rebuilt_because,
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - began, 3),
         generation=next_generation(index_dir),
+        vector_index=vector_index_kind(len(passages), **storage),
     )
     report.generation_dir, report.manifest = write_index(index_dir, manifest, files, passages, skipped, vectors)
     return report

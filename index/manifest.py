@@ -28,6 +28,8 @@ class Manifest:
     build_seconds: float
     generation: int = 1
     chunking: str = "passages"  # or "whole": one passage per document, truncated by the model
+    backend: str = "torch"  # what embedded the passages (index.embed.BACKENDS); queries use the same
+    vector_index: str = "flat"  # FAISS index kind: flat, hnsw, flat-sq8 or hnsw-sq8 (index.store)
     # name -> {"bytes": size, "sha256": hash} of each data file, checked on load
     checksums: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION

@@ -26,6 +26,12 @@ model_option = click.option(
     help="sentence-transformers model: a local folder or name [default: all-MiniLM-L6-v2, bundled].",
 )
 
+backend_option = click.option(
+    "--backend", type=click.Choice(settings.BACKENDS), default=None, envvar="DOCSEARCH_BACKEND", show_envvar=True,
+    help="What runs the model when embedding [default: the fastest this CPU runs without losing quality; "
+         "an existing index keeps the one it was built with].",
+)
+
 
 def _domain_errors(func):
     """Turn docsearch's domain errors into one-line CLI errors."""
@@ -59,14 +65,16 @@ def _progress_bar():
     return progress
 
 
-def run_build(corpus: Path, index_dir: Path, model: str | None, full: bool = False, max_file_mb: float = 10) -> None:
+def run_build(corpus: Path, index_dir: Path, model: str | None, full: bool = False, max_file_mb: float = 10,
+              backend: str | None = None, vector_index: str = "auto", sq8: bool = False) -> None:
     """Build or sync the index and print what changed."""
-    from index import DEFAULT_MODEL, build_index
+    from index import DEFAULT_MODEL, Encoder, build_index
 
     click.echo(f"indexing {corpus} into {index_dir}", err=True)
     began = time.perf_counter()
-    report = build_index(corpus, index_dir, model=model or DEFAULT_MODEL, progress=_progress_bar(), full=full,
-                         max_file_bytes=int(max_file_mb * 2**20))
+    encoder = Encoder(model or DEFAULT_MODEL, backend=backend or _built_with(index_dir))
+    report = build_index(corpus, index_dir, encoder=encoder, progress=_progress_bar(), full=full,
+                         max_file_bytes=int(max_file_mb * 2**20), vector_index=vector_index, sq8=sq8)
     for s in report.skipped:
         click.echo(f"  skipped {s.path!r}: {s.reason}", err=True)
     if report.rebuilt_because and report.written:
@@ -79,8 +87,22 @@ def run_build(corpus: Path, index_dir: Path, model: str | None, full: bool = Fal
     state = f"generation {m.generation}" if report.written else f"nothing changed; generation {m.generation} is current"
     click.echo(
         f"indexed {m.files} files, {m.passages} passages, skipped {m.skipped} files "
-        f"in {time.perf_counter() - began:.1f}s ({state}, model {m.model})"
+        f"in {time.perf_counter() - began:.1f}s ({state}, model {m.model}, backend {m.backend}, "
+        f"vectors {m.vector_index})"
     )
+
+
+def _built_with(index_dir: Path) -> str | None:
+    """Return the backend the live index was built with, if there is a readable one."""
+    from index import Manifest
+    from index.errors import DocsearchError
+    from index.manifest import MANIFEST_NAME
+    from index.store import current_generation
+
+    try:
+        return Manifest.read(current_generation(index_dir) / MANIFEST_NAME).backend
+    except DocsearchError:
+        return None
 
 
 max_file_option = click.option(
@@ -100,15 +122,20 @@ def cli(verbose: bool) -> None:
 @click.argument("corpus", type=click.Path(path_type=Path), default=settings.DEFAULT_CORPUS, envvar="DOCSEARCH_CORPUS")
 @index_dir_option
 @model_option
+@backend_option
 @max_file_option
 @click.option("--full", is_flag=True, help="Embed every file again instead of only new and changed ones.")
+@click.option("--vector-index", type=click.Choice(("auto", "flat", "hnsw")), default="auto", show_default=True,
+              help="Exact search (flat) or HNSW; auto is exact up to 50,000 passages.")
+@click.option("--sq8", is_flag=True, help="Store vectors as 8-bit scalars: a quarter of the memory, slightly lower recall.")
 @_domain_errors
-def index_command(corpus: Path, index_dir: Path, model: str | None, max_file_mb: float, full: bool) -> None:
+def index_command(corpus: Path, index_dir: Path, model: str | None, backend: str | None, max_file_mb: float,
+                  full: bool, vector_index: str, sq8: bool) -> None:
     """Build the index of CORPUS (default: docs_corpus), or bring it up to date.
 
     Only new and changed files are embedded; files gone from CORPUS are removed.
     """
-    run_build(corpus, index_dir, model, full, max_file_mb)
+    run_build(corpus, index_dir, model, full, max_file_mb, backend, vector_index, sq8)
 
 
 def _marked(text: str, spans: list[list[int]]) -> str:
@@ -163,20 +190,21 @@ def query(question: str, k: int, mode: str, per_file: bool, as_json: bool, index
               show_default=True, show_envvar=True, help="Folder to index when there is no index yet.")
 @index_dir_option
 @model_option
+@backend_option
 @click.option("--threads", type=click.IntRange(1, 64), default=4, show_default=True, help="Worker threads of the server.")
 @click.option("--dev", is_flag=True, help="Use Flask's development server instead of waitress.")
 @click.option("--watch", "watch_corpus", is_flag=True, help="Re-index CORPUS when its files change (debounced).")
 @max_file_option
 @_domain_errors
-def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None, threads: int, dev: bool,
-          watch_corpus: bool, max_file_mb: float) -> None:
+def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None, backend: str | None, threads: int,
+          dev: bool, watch_corpus: bool, max_file_mb: float) -> None:
     """Serve the web form and JSON API, building the index first if there is none.
 
     A new index generation written by `docsearch index` (or by --watch) is
     picked up without a restart.
     """
     from index.embed import set_threads
-    from index.errors import IndexNotFound
+    from index.errors import IndexMismatch, IndexNotFound
     from index.store import current_generation
 
     from . import create_app, get_searcher
@@ -185,7 +213,12 @@ def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None
         current_generation(index_dir)
     except IndexNotFound:
         click.echo(f"no index at {index_dir} yet: building it from {corpus}", err=True)
-        run_build(corpus, index_dir, model, max_file_mb=max_file_mb)
+        run_build(corpus, index_dir, model, max_file_mb=max_file_mb, backend=backend)
+    if backend and _built_with(index_dir) not in (None, backend):
+        raise IndexMismatch(
+            f"index at {index_dir} was built with backend {_built_with(index_dir)!r}; queries must use the same one: "
+            f"re-index with `docsearch index --backend {backend}` or serve without --backend"
+        )
     set_threads(1)  # parallelism comes from the server's request threads
     app = create_app({"INDEX_DIR": str(index_dir)})
     with app.app_context():
@@ -218,19 +251,22 @@ def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None
               help="Index each document as one passage, title and text joined by a space and truncated by the "
                    "model at its input limit, as MTEB does: to compare with published figures.")
 @model_option
+@backend_option
 @_domain_errors
 def eval_command(dataset_dir: Path, split: str, modes: tuple[str, ...], json_out: Path | None, index_dir: Path | None,
-                 whole_documents: bool, model: str | None) -> None:
+                 whole_documents: bool, model: str | None, backend: str | None) -> None:
     """Score retrieval on a BEIR dataset: nDCG@10, Recall@100, MRR@10, latency."""
     from index import DEFAULT_MODEL
+    from index.embed import default_backend
 
     from .evaluate import evaluate, load_dataset, open_index
 
     chunking = "whole" if whole_documents else "passages"
     dataset = load_dataset(dataset_dir, split)
-    index_dir = index_dir or Path(".docsearch-eval") / (dataset.name + ("-whole" if whole_documents else ""))
+    backend = backend or default_backend()
+    index_dir = index_dir or Path(".docsearch-eval") / f"{dataset.name}{'-whole' if whole_documents else ''}-{backend}"
     click.echo(f"{dataset.name}: {len(dataset.documents)} documents, {len(dataset.queries)} {split} queries", err=True)
-    searcher, reused = open_index(dataset, index_dir, model or DEFAULT_MODEL, chunking, progress=_progress_bar())
+    searcher, reused = open_index(dataset, index_dir, model or DEFAULT_MODEL, chunking, _progress_bar(), backend)
     click.echo(f"{'reused' if reused else 'built'} index {index_dir}: {searcher.manifest.passages} passages", err=True)
     figures = []
     for mode in modes or settings.MODES:
@@ -244,7 +280,8 @@ def eval_command(dataset_dir: Path, split: str, modes: tuple[str, ...], json_out
         )
     if json_out:
         report = {"dataset": dataset.name, "split": split, "queries": len(dataset.queries), "chunking": chunking,
-                  "passages": searcher.manifest.passages, "model": searcher.manifest.model, "results": figures}
+                  "passages": searcher.manifest.passages, "model": searcher.manifest.model,
+                  "backend": searcher.manifest.backend, "results": figures}
         json_out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
 
 
@@ -280,20 +317,22 @@ def _start_watching(corpus: Path, index_dir: Path, encoder, max_file_mb: float) 
 @click.argument("corpus", type=click.Path(path_type=Path), default=settings.DEFAULT_CORPUS, envvar="DOCSEARCH_CORPUS")
 @index_dir_option
 @model_option
+@backend_option
 @max_file_option
 @click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True, help="Seconds between looks.")
 @click.option("--quiet", type=click.FloatRange(min=0), default=2.0, show_default=True,
               help="Seconds the corpus must stay unchanged before re-indexing.")
 @_domain_errors
-def watch_command(corpus: Path, index_dir: Path, model: str | None, max_file_mb: float, interval: float, quiet: float) -> None:
+def watch_command(corpus: Path, index_dir: Path, model: str | None, backend: str | None, max_file_mb: float,
+                  interval: float, quiet: float) -> None:
     """Keep the index of CORPUS up to date as its files change (until Ctrl-C)."""
     import threading
 
     from index import DEFAULT_MODEL, Encoder
     from index.watch import watch
 
-    run_build(corpus, index_dir, model, max_file_mb=max_file_mb)
-    encoder = Encoder(model or DEFAULT_MODEL)
+    run_build(corpus, index_dir, model, max_file_mb=max_file_mb, backend=backend)
+    encoder = Encoder(model or DEFAULT_MODEL, backend=_built_with(index_dir))
     click.echo(f"watching {corpus} for changes (Ctrl-C to stop)", err=True)
     try:
         watch(corpus, lambda: _sync_quietly(corpus, index_dir, encoder, max_file_mb), threading.Event(), interval, quiet)

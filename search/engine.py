@@ -18,7 +18,7 @@ import numpy as np
 
 from index import Encoder, IndexMismatch, Manifest
 from index.manifest import MANIFEST_NAME
-from index.store import DB_NAME, VECTORS_NAME, current_generation, verify_generation
+from index.store import DB_NAME, VECTORS_NAME, current_generation, read_vectors, verify_generation
 
 from .fusion import Candidate, best_per_file, fuse
 from .lexical import highlights, holds_every_word, lexical_search
@@ -94,18 +94,18 @@ class Searcher:
         manifest = Manifest.read(folder / MANIFEST_NAME)
         verify_generation(folder, manifest)
         if encoder is None:
-            encoder = Encoder(manifest.model)
-        elif encoder.name != manifest.model:
+            encoder = Encoder(manifest.model, backend=manifest.backend)
+        elif (encoder.name, encoder.backend) != (manifest.model, manifest.backend):
             raise IndexMismatch(
-                f"index at {index_dir} was built with model {manifest.model!r}, not {encoder.name!r}; "
-                "rebuild it or query it with its own model"
+                f"index at {index_dir} was built with model {manifest.model!r} on backend {manifest.backend!r}, "
+                f"not {encoder.name!r} on {encoder.backend!r}; rebuild it or query it with its own model and backend"
             )
         if encoder.dimension != manifest.dimension:
             raise IndexMismatch(
                 f"model {encoder.name!r} gives {encoder.dimension}-dimensional vectors, "
                 f"the index at {index_dir} holds {manifest.dimension}"
             )
-        vectors = faiss.read_index(str(folder / VECTORS_NAME))
+        vectors = read_vectors(folder / VECTORS_NAME)
         db = sqlite3.connect(f"file:{folder / DB_NAME}?mode=ro", uri=True, check_same_thread=False)
         stored = db.execute("SELECT count(*) FROM passages").fetchone()[0]
         if not vectors.ntotal == stored == manifest.passages or vectors.d != manifest.dimension:

@@ -125,13 +125,14 @@ def evaluate(searcher: Searcher, dataset: Dataset, mode: str, progress: Callable
     }
 
 
-def open_index(dataset: Dataset, index_dir: Path, model: str, chunking: str = "passages", progress=None) -> tuple[Searcher, bool]:
+def open_index(dataset: Dataset, index_dir: Path, model: str, chunking: str = "passages", progress=None,
+               backend: str | None = None) -> tuple[Searcher, bool]:
     """Sync the dataset's index in index_dir (building it if needed) and load it.
 
     Returns the Searcher and whether the existing index was reused unchanged.
     """
     from index import Encoder, build_documents
 
-    encoder = Encoder(model)
+    encoder = Encoder(model, backend=backend)
     report = build_documents(dataset.documents, index_dir, encoder=encoder, progress=progress, chunking=chunking)
     return Searcher.load(index_dir, encoder=encoder), not report.written

@@ -9,3 +9,5 @@ MAX_K = 100
 MAX_QUERY_CHARS = 1000
 MAX_BODY_BYTES = 64 * 1024
 MODES = ("hybrid", "dense", "lexical")
+# The embedding backends of index.embed.BACKENDS, named here so --help needs no heavy import.
+BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8")

@@ -109,6 +109,6 @@ def test_cli_prints_sync_counts(corpus, tmp_path, runner):
     result = runner.invoke(cli, ["index", str(corpus), "--index-dir", str(index_dir)])
     assert result.exit_code == 0, result.output
     assert "added 0, changed 0, removed 1, unchanged 4 files; embedded 0 passages" in result.stdout
-    assert "(generation 2, model all-MiniLM-L6-v2)" in result.stdout
+    assert "(generation 2, model all-MiniLM-L6-v2, backend onnx-int8, vectors flat)" in result.stdout
     again = runner.invoke(cli, ["index", str(corpus), "--index-dir", str(index_dir)])
     assert "nothing changed; generation 2 is current" in again.stdout

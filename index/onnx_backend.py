@@ -1,0 +1,197 @@
+"""Run a mean-pooling sentence-transformers model on ONNX Runtime, exported once and cached.
+
+The export is made here from the local model with PyTorch's own exporter, then
+fused by ONNX Runtime's transformer optimizer (attention, GELU, layer norms)
+and, for ``onnx-int8``, quantised dynamically (int8 weights, per channel).
+We do not use Optimum for this: its ONNX package pins transformers below the
+version sentence-transformers needs here, and the export is a few calls.
+
+Exports live in a cache folder (``DOCSEARCH_CACHE_DIR``, else
+``$XDG_CACHE_HOME/docsearch``, else ``~/.cache/docsearch``) under a key made of
+the model's files and the library versions, so each is made once per machine;
+a lock keeps two processes from exporting the same model at the same time.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelLoadError
+
+log = logging.getLogger(__name__)
+
+EXPORT_VERSION = 1  # bump when the export recipe changes, so old caches are not reused
+FP32_FILE = "model.onnx"
+INT8_FILE = "model-int8.onnx"
+
+
+def cache_root() -> Path:
+    """Return the folder where exported models are kept."""
+    if os.environ.get("DOCSEARCH_CACHE_DIR"):
+        return Path(os.environ["DOCSEARCH_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "docsearch"
+
+
+def _export_key(location: str) -> str:
+    """Return a key that changes when the model's files or the exporting libraries change."""
+    import onnxruntime
+    import torch
+
+    digest = hashlib.sha256(f"{EXPORT_VERSION}|{torch.__version__}|{onnxruntime.__version__}".encode())
+    root = Path(location).resolve()
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        stat = path.stat()
+        digest.update(f"{path.relative_to(root)}|{stat.st_size}|{int(stat.st_mtime)}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def check_mean_pooling(model) -> None:
+    """Raise ModelLoadError unless model is a transformer followed by mean pooling (and maybe normalisation)."""
+    kinds = [type(module).__name__ for module in model]
+    pooling = model[1].get_config_dict() if len(kinds) > 1 else {}
+    mean = pooling.get("pooling_mode") == "mean" or pooling.get("pooling_mode_mean_tokens") is True
+    if kinds[:2] != ["Transformer", "Pooling"] or not mean or any(k != "Normalize" for k in kinds[2:]):
+        raise ModelLoadError(
+            f"the ONNX backends run models that mean-pool a transformer; this one is {' -> '.join(kinds)} "
+            f"({pooling.get('pooling_mode', 'unknown pooling')}); use --backend torch"
+        )
+
+
+def exported_model(location: str, name: str, quantized: bool) -> Path:
+    """Return the cached ONNX file for a model, exporting it first if this machine has none."""
+    folder = cache_root() / "onnx" / f"{Path(name).name or 'model'}-{_export_key(location)}"
+    target = folder / (INT8_FILE if quantized else FP32_FILE)
+    if target.is_file():
+        return target
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be exporting it right now
+        if not (folder / FP32_FILE).is_file():
+            log.warning("exporting model %s to ONNX (once; cached in %s)", name, folder)
+            _export_fp32(location, folder / FP32_FILE)
+        if quantized and not target.is_file():
+            log.warning("quantising model %s to int8 (once; cached in %s)", name, folder)
+            _quantize(folder / FP32_FILE, target)
+    return target
+
+
+def _replace_atomically(write, target: Path) -> None:
+    """Call write(path) on a temporary file next to target, then rename it into place."""
+    handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".tmp.onnx")
+    os.close(handle)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, target)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _export_fp32(location: str, target: Path) -> None:
+    """Export the model's transformer to ONNX and fuse it for CPU inference."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    # Eager attention exports as plain operators that the optimizer fuses into one Attention node.
+    model = SentenceTransformer(location, device="cpu", model_kwargs={"attn_implementation": "eager"})
+    check_mean_pooling(model)
+    transformer = model[0].auto_model.eval()
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in model.tokenizer.model_input_names]
+
+    class LastHiddenState(torch.nn.Module):
+        """The transformer as a function of its named inputs, returning token embeddings."""
+
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, *inputs):
+            return self.inner(**dict(zip(names, inputs))).last_hidden_state
+
+    sample = model.tokenizer(["an example", "a longer example sentence"], padding=True, return_tensors="pt")
+    axes = {n: {0: "batch", 1: "tokens"} for n in [*names, "last_hidden_state"]}
+    with tempfile.TemporaryDirectory() as scratch, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's warnings are about shapes we make dynamic
+        raw = Path(scratch) / "raw.onnx"
+        with torch.no_grad():
+            torch.onnx.export(
+                LastHiddenState(transformer), tuple(sample[n] for n in names), str(raw), input_names=names,
+                output_names=["last_hidden_state"], dynamic_axes=axes, opset_version=17, dynamo=False,
+            )
+        _replace_atomically(lambda path: _optimize(raw, path, transformer.config), target)
+
+
+def _optimize(source: Path, target: Path, config) -> None:
+    """Fuse a BERT-like graph with ONNX Runtime's transformer optimizer; copy anything else as is."""
+    from onnxruntime.transformers.optimizer import optimize_model
+
+    model_type = getattr(config, "model_type", "")
+    if model_type not in ("bert", "roberta", "distilbert", "xlm-roberta"):
+        shutil.copyfile(source, target)
+        return
+    optimized = optimize_model(
+        str(source), model_type=model_type, num_heads=config.num_attention_heads, hidden_size=config.hidden_size
+    )
+    optimized.save_model_to_file(str(target))
+
+
+def _quantize(source: Path, target: Path) -> None:
+    """Quantise weights to int8, one scale per output channel; activations are quantised at run time."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # the quantiser logs advice about static quantisation to the root logger
+    try:
+        _replace_atomically(
+            lambda path: quantize_dynamic(
+                str(source), str(path), weight_type=QuantType.QInt8, per_channel=True,
+                extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},  # fused nodes have no inferred type
+            ),
+            target,
+        )
+    finally:
+        root.setLevel(level)
+
+
+class OnnxEmbedder:
+    """Token embeddings from an ONNX session, mean-pooled over real tokens."""
+
+    def __init__(self, path: Path, tokenizer, max_seq_length: int):
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        # One thread per call: callers run batches (or requests) on parallel threads instead,
+        # which on a small CPU beats splitting every matrix product across cores.
+        options.intra_op_num_threads = 1
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # a damaged cache file, say
+            raise ModelLoadError(f"cannot load the ONNX model {path}: {exc}; delete it to export again") from exc
+        self.inputs = [i.name for i in self.session.get_inputs()]
+        self.tokenizer = tokenizer
+        self.max_seq_length = max_seq_length
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        """Return the mean-pooled (not yet normalised) embedding of each text."""
+        encoded = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np"
+        )
+        feed = {name: encoded[name].astype(np.int64) for name in self.inputs}
+        hidden = self.session.run(None, feed)[0]
+        mask = encoded["attention_mask"][..., None].astype(np.float32)
+        return (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
+

@@ -1,0 +1,131 @@
+"""Embedding backends: each against fp32 torch on real passages, the export cache, and mismatches."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+import numpy as np
+import pytest
+
+from index import Encoder, IndexMismatch, ModelLoadError, build_index
+from index.embed import BACKENDS, PREFERENCE, default_backend, supports
+from search import settings
+from search.engine import Searcher
+
+from .conftest import DOCS_CORPUS
+
+
+@pytest.fixture(scope="module")
+def passages(docs_index) -> list[str]:
+    """The demo corpus's passages, as the index stores them."""
+    from index.store import DB_NAME, current_generation
+
+    db = sqlite3.connect(current_generation(docs_index) / DB_NAME)
+    try:
+        return [text for (text,) in db.execute("SELECT text FROM passages ORDER BY id")]
+    finally:
+        db.close()
+
+
+@pytest.fixture(scope="module")
+def reference(passages) -> np.ndarray:
+    """fp32 torch embeddings of the passages: what every backend is measured against."""
+    return Encoder(backend="torch").encode(passages)
+
+
+def test_cli_and_library_name_the_same_backends():
+    assert settings.BACKENDS == tuple(BACKENDS)
+    assert set(PREFERENCE) <= set(BACKENDS)
+    assert default_backend() in PREFERENCE and supports(default_backend())
+
+
+@pytest.mark.parametrize("backend, least, mean", [("onnx", 0.9999, 0.99999), ("onnx-int8", 0.97, 0.99)])
+def test_onnx_backends_agree_with_fp32_torch(backend, least, mean, passages, reference):
+    vectors = Encoder(backend=backend).encode(passages)
+    cosines = np.sum(vectors * reference, axis=1)
+    assert vectors.shape == reference.shape and vectors.dtype == np.float32
+    assert cosines.min() >= least and cosines.mean() >= mean
+
+
+@pytest.mark.parametrize("backend", ["onnx", "onnx-int8"])
+def test_onnx_backends_find_the_same_best_passage(backend, passages, reference):
+    questions = ["Which 2008 agreement governs the strategic dialogue?", "Who was killed in the drone strike?",
+                 "When will the troops withdraw?", "Qassem Allaji", "Iraqi parliament vote on foreign forces"]
+    encoder = Encoder(backend=backend)
+    mine = np.argmax(encoder.encode(questions) @ encoder.encode(passages).T, axis=1)
+    torch_best = np.argmax(Encoder(backend="torch").encode(questions) @ reference.T, axis=1)
+    assert list(mine) == list(torch_best)
+
+
+def test_bf16_backend_stays_close_to_fp32(passages, reference):
+    vectors = Encoder(backend="torch-bf16").encode(passages[:8])
+    assert np.sum(vectors * reference[:8], axis=1).min() >= 0.99
+
+
+def test_onnx_export_is_made_once_and_reused(tmp_path, monkeypatch, caplog):
+    monkeypatch.setenv("DOCSEARCH_CACHE_DIR", str(tmp_path))
+    with caplog.at_level(logging.WARNING, logger="index.onnx_backend"):
+        first = Encoder(backend="onnx-int8").encode(["the cache is made here"])
+    exported = sorted(p.name for p in tmp_path.glob("onnx/*/*.onnx"))
+    assert exported == ["model-int8.onnx", "model.onnx"]
+    assert sum("exporting" in r.message for r in caplog.records) == 1
+    stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("onnx/*/*.onnx")}
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="index.onnx_backend"):
+        again = Encoder(backend="onnx-int8").encode(["the cache is made here"])
+    assert not caplog.records
+    assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
+    assert np.array_equal(first, again)
+    assert not list(tmp_path.glob("onnx/*/*.tmp*"))  # no half-written files left behind
+
+
+def test_unknown_backend_is_a_clear_error():
+    with pytest.raises(ModelLoadError, match="unknown backend 'fp8'; choose one of torch, torch-bf16, onnx, onnx-int8"):
+        Encoder(backend="fp8")
+
+
+def test_onnx_refuses_models_that_do_not_mean_pool():
+    from index.onnx_backend import check_mean_pooling
+
+    class Module:
+        def __init__(self, config):
+            self.config = config
+
+        def get_config_dict(self):
+            return self.config
+
+    Transformer = type("Transformer", (Module,), {})
+    Pooling = type("Pooling", (Module,), {})
+    check_mean_pooling([Transformer({}), Pooling({"pooling_mode": "mean"})])
+    with pytest.raises(ModelLoadError, match=r"mean-pool.*\(cls\); use --backend torch"):
+        check_mean_pooling([Transformer({}), Pooling({"pooling_mode": "cls"})])
+
+
+def test_index_records_its_backend_and_queries_must_use_it(tmp_path, encoder):
+    report = build_index(DOCS_CORPUS, tmp_path, encoder=encoder)
+    assert report.manifest.backend == encoder.backend
+    other = "torch" if encoder.backend != "torch" else "onnx"
+    with pytest.raises(IndexMismatch, match=f"backend {encoder.backend!r}.*not 'all-MiniLM-L6-v2' on {other!r}"):
+        Searcher.load(tmp_path, encoder=Encoder(backend=other))
+    assert Searcher.load(tmp_path).encoder.backend == encoder.backend  # the manifest's backend by default
+
+
+def test_changing_backend_embeds_everything_again(tmp_path, encoder):
+    build_index(DOCS_CORPUS, tmp_path, encoder=encoder)
+    other = "torch" if encoder.backend != "torch" else "onnx"
+    report = build_index(DOCS_CORPUS, tmp_path, encoder=Encoder(backend=other))
+    assert report.rebuilt_because == f"settings changed (backend {encoder.backend!r} -> {other!r})"
+    assert report.embedded == report.manifest.passages == 67 and report.manifest.backend == other
+
+
+def test_cli_index_keeps_the_backend_the_index_was_built_with(tmp_path, runner):
+    from search.cli import cli
+
+    first = runner.invoke(cli, ["index", str(DOCS_CORPUS), "--index-dir", str(tmp_path), "--backend", "torch"])
+    assert first.exit_code == 0 and "backend torch, vectors flat" in first.output
+    again = runner.invoke(cli, ["index", str(DOCS_CORPUS), "--index-dir", str(tmp_path)])
+    assert again.exit_code == 0 and "nothing changed" in again.output and "backend torch" in again.output
+    serve = runner.invoke(cli, ["serve", "--index-dir", str(tmp_path), "--backend", "onnx", "--port", "1"])
+    assert serve.exit_code == 1
+    assert "built with backend 'torch'; queries must use the same one" in serve.output
