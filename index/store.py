@@ -69,8 +69,10 @@ LEXICAL_TABLE = "passages_fts"
 VECTOR_INDEXES = ("auto", "flat", "hnsw")
 EXACT_UP_TO = 50_000
 HNSW_M = 32  # graph links per vector: memory 2 * M * 4 bytes per vector on top of the vectors
-HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128  # candidates kept while searching; searches for more than this keep k
+# On the 100k bench passages (bench/run.py), recall@10 against exact search was 0.90 with
+# efConstruction 80 / efSearch 128, and 0.952 (efSearch 128) and 0.980 (256) with efConstruction 200.
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 512  # candidates kept while searching: about 2 ms a query at 100k
 SQ8_TRAINING_SAMPLE = 200_000  # rows used to learn each dimension's range
 
 
