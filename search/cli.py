@@ -66,8 +66,8 @@ def _progress_bar():
 
 
 def run_build(corpus: Path, index_dir: Path, model: str | None, full: bool = False, max_file_mb: float = 10,
-              backend: str | None = None, vector_index: str = "auto", sq8: bool = False) -> None:
-    """Build or sync the index and print what changed."""
+              backend: str | None = None, vector_index: str = "auto", sq8: bool = False):
+    """Build or sync the index, print what changed, and return the loaded Encoder."""
     from index import DEFAULT_MODEL, Encoder, build_index
 
     click.echo(f"indexing {corpus} into {index_dir}", err=True)
@@ -90,6 +90,7 @@ def run_build(corpus: Path, index_dir: Path, model: str | None, full: bool = Fal
         f"in {time.perf_counter() - began:.1f}s ({state}, model {m.model}, backend {m.backend}, "
         f"vectors {m.vector_index})"
     )
+    return encoder
 
 
 def _built_with(index_dir: Path) -> str | None:
@@ -214,9 +215,10 @@ def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None
     except IndexNotFound:
         click.echo(f"no index at {index_dir} yet: building it from {corpus}", err=True)
         run_build(corpus, index_dir, model, max_file_mb=max_file_mb, backend=backend)
-    if backend and _built_with(index_dir) not in (None, backend):
+    built_with = _built_with(index_dir) if backend else None
+    if built_with not in (None, backend):
         raise IndexMismatch(
-            f"index at {index_dir} was built with backend {_built_with(index_dir)!r}; queries must use the same one: "
+            f"index at {index_dir} was built with backend {built_with!r}; queries must use the same one: "
             f"re-index with `docsearch index --backend {backend}` or serve without --backend"
         )
     set_threads(1)  # parallelism comes from the server's request threads
@@ -328,11 +330,9 @@ def watch_command(corpus: Path, index_dir: Path, model: str | None, backend: str
     """Keep the index of CORPUS up to date as its files change (until Ctrl-C)."""
     import threading
 
-    from index import DEFAULT_MODEL, Encoder
     from index.watch import watch
 
-    run_build(corpus, index_dir, model, max_file_mb=max_file_mb, backend=backend)
-    encoder = Encoder(model or DEFAULT_MODEL, backend=_built_with(index_dir))
+    encoder = run_build(corpus, index_dir, model, max_file_mb=max_file_mb, backend=backend)  # loads the model once
     click.echo(f"watching {corpus} for changes (Ctrl-C to stop)", err=True)
     try:
         watch(corpus, lambda: _sync_quietly(corpus, index_dir, encoder, max_file_mb), threading.Event(), interval, quiet)
