@@ -15,10 +15,10 @@ import itertools
 import statistics
 from pathlib import Path
 
+from index.embed import default_backend
 from search.evaluate import load_dataset, ndcg_at
 from search.engine import Searcher
 from search.fusion import fuse
-from search.lexical import lexical_search
 
 DEPTH = 1000
 
@@ -31,14 +31,14 @@ def main() -> None:
     parser.add_argument("--index-dir", type=Path)
     args = parser.parse_args()
     dataset = load_dataset(args.dataset, args.split)
-    searcher = Searcher.load(args.index_dir or Path(".docsearch-eval") / dataset.name)
+    searcher = Searcher.load(args.index_dir or Path(".docsearch-eval") / f"{dataset.name}-{default_backend()}")
     sources = searcher.sources(list(range(1, searcher.manifest.passages + 1)))
     runs = []
     for qid, text in dataset.queries.items():
         vector = searcher.encoder.encode([text])
         scores, ids = searcher.vectors.search(vector, DEPTH)
         dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-        lexical = lexical_search(searcher._db, text, DEPTH)
+        lexical = searcher.lexical.search(text, DEPTH)
         runs.append((dataset.qrels[qid], dense, lexical))
 
     def score(mode, pool, **params) -> float:

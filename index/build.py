@@ -16,8 +16,9 @@ import numpy as np
 from .corpus import MAX_FILE_BYTES, Skipped, SourceFile, read_corpus
 from .embed import DEFAULT_MODEL, Encoder
 from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from .lexical import SETTINGS as LEXICAL_SETTINGS
 from .lock import IndexLock
-from .manifest import MANIFEST_NAME, Manifest
+from .manifest import FORMAT_VERSION, MANIFEST_NAME, Manifest
 from .passages import MIN_WORDS, Passage, split_passages, whole_passage
 from .store import PreviousIndex, current_generation, next_generation, vector_index_kind, verify_generation, write_index
 
@@ -78,7 +79,7 @@ def _open_previous(index_dir: Path, wanted: dict, full: bool) -> tuple[PreviousI
         return None, "a full rebuild was asked for"
     try:
         folder = current_generation(index_dir)
-        manifest = Manifest.read(folder / MANIFEST_NAME)
+        manifest = Manifest.read(folder / MANIFEST_NAME, for_reuse=True)
     except IndexNotFound:
         return None, "there was no index"
     except (IndexMismatch, IndexCorrupt, OSError, ValueError, TypeError) as exc:
@@ -157,7 +158,11 @@ def _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt
         (report.changed if f.path in known else report.added).append(f.path)
         segments.append((_split(f, encoder, wanted), None))
     report.removed = sorted(set(known) - {f.path for f in files})
-    same_storage = previous and previous.manifest.vector_index == vector_index_kind(previous.manifest.passages, **storage)
+    # An index written by an older format, or with other vector storage or BM25 settings, is rewritten
+    # (without embedding).
+    same_storage = (previous and previous.manifest.format_version == FORMAT_VERSION
+                    and previous.manifest.lexical == LEXICAL_SETTINGS
+                    and previous.manifest.vector_index == vector_index_kind(previous.manifest.passages, **storage))
     if same_storage and not (report.added or report.changed or report.removed) and previous.skipped == {
         (s.path, s.reason) for s in skipped
     }:
@@ -190,6 +195,7 @@ def _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt
         build_seconds=round(time.perf_counter() - began, 3),
         generation=next_generation(index_dir),
         vector_index=vector_index_kind(len(passages), **storage),
+        lexical=LEXICAL_SETTINGS,
     )
     report.generation_dir, report.manifest = write_index(index_dir, manifest, files, passages, skipped, vectors)
     return report

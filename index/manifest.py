@@ -8,7 +8,9 @@ from pathlib import Path
 
 from .errors import IndexCorrupt, IndexMismatch
 
-FORMAT_VERSION = 2  # 2: passages_fts (BM25) in passages.sqlite
+FORMAT_VERSION = 3  # 2: passages_fts (BM25) in passages.sqlite; 3: BM25 in lexical/ (bm25s)
+# Versions whose passages and vectors a sync can reuse, so an upgrade does not embed anew.
+REUSABLE_VERSIONS = (2, 3)
 MANIFEST_NAME = "manifest.json"
 
 
@@ -30,6 +32,7 @@ class Manifest:
     chunking: str = "passages"  # or "whole": one passage per document, truncated by the model
     backend: str = "torch"  # what embedded the passages (index.embed.BACKENDS); queries use the same
     vector_index: str = "flat"  # FAISS index kind: flat, hnsw, flat-sq8 or hnsw-sq8 (index.store)
+    lexical: str = ""  # how the BM25 index was made (index.lexical.SETTINGS)
     # name -> {"bytes": size, "sha256": hash} of each data file, checked on load
     checksums: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION
@@ -39,8 +42,8 @@ class Manifest:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
 
     @classmethod
-    def read(cls, path: Path) -> "Manifest":
-        """Read and check a manifest file."""
+    def read(cls, path: Path, for_reuse: bool = False) -> "Manifest":
+        """Read and check a manifest file; for_reuse also accepts the REUSABLE_VERSIONS."""
         try:
             raw = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -48,7 +51,7 @@ class Manifest:
         if not isinstance(raw, dict):
             raise IndexCorrupt(f"{path} is not a manifest; rebuild with `docsearch index`")
         version = raw.get("format_version")
-        if version != FORMAT_VERSION:
+        if version != FORMAT_VERSION and not (for_reuse and version in REUSABLE_VERSIONS):
             raise IndexMismatch(
                 f"index at {path.parent} has format version {version}, this docsearch reads "
                 f"{FORMAT_VERSION}; rebuild it with `docsearch index`"

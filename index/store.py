@@ -4,8 +4,8 @@ Layout of an index directory::
 
     CURRENT                 name of the live generation, replaced atomically
     gen-000001/
-        passages.sqlite     files, passages (text, spans, lines), skipped files, and
-                            passages_fts: an FTS5 full-text index of the passages (BM25)
+        passages.sqlite     files, passages (text, spans, lines), skipped files
+        lexical/            BM25 index of the passages' terms (index.lexical, bm25s files)
         vectors.faiss       inner-product index of unit vectors, keyed by passage id: exact
                             (flat) up to EXACT_UP_TO passages, HNSW above; optionally
                             stored as 8-bit scalars (SQ8)
@@ -30,6 +30,7 @@ import numpy as np
 
 from .corpus import Skipped, SourceFile
 from .errors import IndexCorrupt, IndexNotFound
+from .lexical import LEXICAL_DIR, write_lexical
 from .manifest import MANIFEST_NAME, Manifest
 from .passages import Passage
 
@@ -57,11 +58,7 @@ CREATE TABLE passages (
     text TEXT NOT NULL
 );
 CREATE TABLE skipped (path TEXT NOT NULL, reason TEXT NOT NULL);
-CREATE VIRTUAL TABLE passages_fts USING fts5(
-    text, content='passages', content_rowid='id', tokenize='porter unicode61 remove_diacritics 2'
-);
 """
-LEXICAL_TABLE = "passages_fts"
 
 # Vector index kinds. "auto" is exact search up to EXACT_UP_TO passages and HNSW above it:
 # exact search costs time in proportion to the passages, HNSW about their logarithm, and the
@@ -108,8 +105,6 @@ def _write_db(path: Path, files: Sequence[SourceFile], passages: Sequence[Passag
             ),
         )
         db.executemany("INSERT INTO skipped VALUES (?, ?)", ((s.path, s.reason) for s in skipped))
-        # BM25 over the same passages, English words stemmed (Porter), kept in the same file.
-        db.execute(f"INSERT INTO {LEXICAL_TABLE}({LEXICAL_TABLE}) VALUES ('rebuild')")
         db.commit()
     finally:
         db.close()
@@ -218,11 +213,15 @@ def write_index(
     _crash_point("folder")
     _write_db(folder / DB_NAME, files, passages, skipped)
     _crash_point("database")
+    lexical = write_lexical(folder / LEXICAL_DIR, [p.text for p in passages])
+    _crash_point("lexical")
     _write_vectors(folder / VECTORS_NAME, vectors, manifest.dimension, manifest.vector_index)
-    for name in (DB_NAME, VECTORS_NAME):
+    names = [DB_NAME, VECTORS_NAME, *(path.relative_to(folder).as_posix() for path in lexical)]
+    for name in names:
         _fsync_path(folder / name)
+    _fsync_path(folder / LEXICAL_DIR)
     _crash_point("vectors")
-    manifest = replace(manifest, checksums={name: _checksum(folder / name) for name in (DB_NAME, VECTORS_NAME)})
+    manifest = replace(manifest, checksums={name: _checksum(folder / name) for name in names})
     _write_durably(folder / MANIFEST_NAME, manifest.to_json())
     _fsync_path(folder)
     _crash_point("manifest")

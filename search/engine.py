@@ -1,7 +1,7 @@
 """The query side's one facade: load an index, answer a question with ranked hits.
 
 Three modes: ``dense`` (cosine similarity of unit vectors in FAISS), ``lexical``
-(BM25 over SQLite FTS5 with Porter stemming) and ``hybrid``, the default:
+(BM25 over Porter-stemmed words, index.lexical) and ``hybrid``, the default:
 reciprocal rank fusion of both lists, each drawn from a pool larger than k.
 """
 
@@ -18,10 +18,11 @@ import numpy as np
 
 from index import Encoder, IndexMismatch, Manifest
 from index.manifest import MANIFEST_NAME
+from index.lexical import LEXICAL_DIR
 from index.store import DB_NAME, VECTORS_NAME, current_generation, read_vectors, verify_generation
 
 from .fusion import Candidate, best_per_file, fuse
-from .lexical import highlights, holds_every_word, lexical_search
+from .lexical import LexicalIndex, highlights, holds_every_word
 from .settings import MAX_K, MODES
 
 GROUPS = (None, "file")
@@ -74,10 +75,12 @@ def check_request(k: int, mode: str, group: str | None) -> None:
 class Searcher:
     """Answer questions from one loaded index generation."""
 
-    def __init__(self, index_dir: Path, manifest: Manifest, vectors: faiss.Index, db: sqlite3.Connection, encoder: Encoder):
+    def __init__(self, index_dir: Path, manifest: Manifest, vectors: faiss.Index, db: sqlite3.Connection, encoder: Encoder,
+                 lexical: LexicalIndex):
         self.index_dir = index_dir
         self.manifest = manifest
         self.vectors = vectors
+        self.lexical = lexical
         self.encoder = encoder
         self.pool = POOL
         self.generation_name = f"gen-{manifest.generation:06d}"
@@ -108,13 +111,14 @@ class Searcher:
         vectors = read_vectors(folder / VECTORS_NAME)
         db = sqlite3.connect(f"file:{folder / DB_NAME}?mode=ro", uri=True, check_same_thread=False)
         stored = db.execute("SELECT count(*) FROM passages").fetchone()[0]
-        if not vectors.ntotal == stored == manifest.passages or vectors.d != manifest.dimension:
+        lexical = LexicalIndex(folder / LEXICAL_DIR)
+        if not vectors.ntotal == stored == lexical.passages == manifest.passages or vectors.d != manifest.dimension:
             db.close()
             raise IndexMismatch(
                 f"index at {index_dir} is inconsistent: manifest {manifest.passages} passages, "
-                f"database {stored}, vectors {vectors.ntotal}; rebuild it with `docsearch index`"
+                f"database {stored}, vectors {vectors.ntotal}, BM25 {lexical.passages}; rebuild it with `docsearch index`"
             )
-        return cls(index_dir, manifest, vectors, db, encoder)
+        return cls(index_dir, manifest, vectors, db, encoder, lexical)
 
     def stats(self) -> dict:
         """Return what the index holds, for health checks and start-up messages."""
@@ -156,8 +160,7 @@ class Searcher:
             return True
         if hits[0].dense_score is not None and hits[0].dense_score >= LOW_CONFIDENCE_BELOW:
             return False
-        with self._db_lock:
-            return not holds_every_word(self._db, query, [h.id for h in hits])
+        return not holds_every_word(query, [h.text for h in hits])
 
     def candidates(self, query: str, mode: str, depth: int, query_vector: np.ndarray | None = None) -> list[Candidate]:
         """Return up to depth passages ranked by the mode, with both retrievers' ranks and scores."""
@@ -170,8 +173,7 @@ class Searcher:
             # FAISS pads missing neighbours with id -1: never let it index a row.
             dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
         if mode in ("lexical", "hybrid"):
-            with self._db_lock:
-                lexical = lexical_search(self._db, query, depth)
+            lexical = self.lexical.search(query, depth)
         return fuse(dense, lexical, mode)[:depth]
 
     def _embed_query(self, query: str) -> np.ndarray:
@@ -197,8 +199,6 @@ class Searcher:
         stored = np.vstack([self.vectors.reconstruct(pid) for pid in ids])
         cosines = stored @ query_vector
         rows = self._passages(ids)
-        with self._db_lock:
-            marked = highlights(self._db, query, ids)
         return [
             Hit(
                 rank=rank,
@@ -209,7 +209,7 @@ class Searcher:
                 dense_score=round(float(cosine), 6),
                 lexical_rank=c.lexical_rank,
                 lexical_score=None if c.lexical_score is None else round(c.lexical_score, 6),
-                highlights=marked.get(c.pid, []),
+                highlights=highlights(query, rows[c.pid]["text"]),
                 more_in_file=None if more is None else more.get(c.pid, 0),
             )
             for rank, (c, cosine) in enumerate(zip(ranked, cosines), start=1)

@@ -25,7 +25,7 @@ from search.engine import Searcher
 
 from .conftest import DOCS_CORPUS
 
-STEPS = ["folder", "database", "vectors", "before-rename-manifest.json", "manifest",
+STEPS = ["folder", "database", "lexical", "vectors", "before-rename-manifest.json", "manifest",
          "before-rename-CURRENT", "current"]
 EXTRA = "Sandstorms closed the airport road for two days while convoys waited at the border crossing.\n"
 
@@ -55,8 +55,9 @@ def check_state(index_dir, encoder, allowed: set[str]) -> str:
     """Load the index, check its three parts agree, and return its corpus fingerprint."""
     searcher = Searcher.load(index_dir, encoder=encoder)  # verifies checksums and counts
     db = sqlite3.connect(current_generation(index_dir) / DB_NAME)
-    fts = db.execute("SELECT count(*) FROM passages_fts").fetchone()[0]
-    assert searcher.vectors.ntotal == searcher.manifest.passages == fts
+    stored = db.execute("SELECT count(*) FROM passages").fetchone()[0]
+    db.close()
+    assert searcher.vectors.ntotal == searcher.manifest.passages == stored == searcher.lexical.passages
     assert searcher.manifest.corpus_fingerprint in allowed
     searcher.search("troops", k=3)
     searcher.close()

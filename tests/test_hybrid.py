@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 
 from search.fusion import Candidate, best_per_file, fuse
-from search.lexical import match_expression
 
 QUESTIONS = json.loads((Path(__file__).parent / "data" / "docs_questions.json").read_text())
 
@@ -37,19 +36,6 @@ def test_best_per_file_counts_the_rest():
     kept, more = best_per_file(ranked, sources)
     assert [c.pid for c in kept] == [1, 2, 5]
     assert more == {1: 2, 2: 0, 5: 0}
-
-
-@pytest.mark.parametrize(
-    "query, expression",
-    [
-        ("What is the Strategic Framework?", '"strategic" OR "framework"'),
-        ('"quoted" OR NEAR(x*) -minus', '"quoted" OR "near" OR "x" OR "minus"'),
-        ("the of and", '"the" OR "of" OR "and"'),
-        ("?!", None),
-    ],
-)
-def test_match_expression_is_plain_words(query, expression):
-    assert match_expression(query) == expression
 
 
 @pytest.mark.parametrize("query", ['"unbalanced', "NEAR(", "a AND OR NOT", "*", "col:value", "^start"])

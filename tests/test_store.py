@@ -2,10 +2,14 @@
 
 import json
 import sqlite3
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index import IndexMismatch, IndexNotFound, build_index
+from index.lexical import LEXICAL_DIR
+from index.lexical import SETTINGS as LEXICAL_SETTINGS
 from index.manifest import MANIFEST_NAME
 from index.store import CURRENT, DB_NAME, VECTORS_NAME, current_generation
 from search.engine import Searcher
@@ -19,7 +23,10 @@ def test_manifest_describes_the_index(docs_index):
     db = sqlite3.connect(folder / DB_NAME)
     assert manifest["model"] == "all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384
-    assert manifest["format_version"] == 2
+    assert manifest["format_version"] == 3
+    assert manifest["lexical"] == LEXICAL_SETTINGS
+    lexical = sorted(f"{LEXICAL_DIR}/{p.name}" for p in (current_generation(docs_index) / LEXICAL_DIR).iterdir())
+    assert sorted(manifest["checksums"]) == sorted([DB_NAME, VECTORS_NAME, *lexical])
     assert manifest["files"] == 5 == db.execute("SELECT count(*) FROM files").fetchone()[0]
     assert manifest["passages"] == db.execute("SELECT count(*) FROM passages").fetchone()[0]
     assert manifest["skipped"] == 0
@@ -29,7 +36,12 @@ def test_manifest_describes_the_index(docs_index):
 
 def test_index_folder_holds_no_pickle(docs_index):
     folder = current_generation(docs_index)
-    assert sorted(p.name for p in folder.iterdir()) == sorted([DB_NAME, VECTORS_NAME, MANIFEST_NAME])
+    assert sorted(p.name for p in folder.iterdir()) == sorted([DB_NAME, LEXICAL_DIR, VECTORS_NAME, MANIFEST_NAME])
+    stored = sorted(p.name for p in (folder / LEXICAL_DIR).iterdir())
+    assert {Path(name).suffix for name in stored} == {".npy", ".json"}, stored
+    for name in stored:
+        if name.endswith(".npy"):
+            np.load(folder / LEXICAL_DIR / name, allow_pickle=False)  # raises if it needed pickle
     assert sorted(p.name for p in docs_index.iterdir()) == [CURRENT, "LOCK", folder.name]
 
 

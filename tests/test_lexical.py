@@ -1,0 +1,108 @@
+"""BM25 on its own: terms, scores by hand, ordering, ids and empty indexes."""
+
+import json
+import math
+
+import pytest
+
+from index import build_index
+from index.lexical import B, K1, SETTINGS, LexicalIndex, query_terms, term_spans, terms, write_lexical
+from index.manifest import FORMAT_VERSION, MANIFEST_NAME
+from index.store import current_generation
+from search.engine import Searcher
+from search.lexical import highlights, holds_every_word
+
+from .conftest import DOCS_CORPUS
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("What is the Strategic Framework?", ["strateg", "framework"]),
+        ('"quoted" OR NEAR(x*) -minus', ["quot", "near", "x", "minu"]),  # nothing is query syntax
+        ("the of and", []),  # stop words only
+        ("?!", []),
+        ("Café DÉJÀ running runs", ["cafe", "deja", "run"]),  # folded, accents off, stemmed, distinct
+    ],
+)
+def test_query_terms(query, expected):
+    assert query_terms(query) == expected
+
+
+def test_term_spans_point_at_the_words():
+    text = "Cafés and RUNNING_fast, déjà-vu"
+    spans = term_spans(text)
+    assert [(term, text[s:e]) for term, s, e in spans] == [
+        ("cafe", "Cafés"), ("run", "RUNNING"), ("fast", "fast"), ("deja", "déjà"), ("vu", "vu")]
+
+
+def test_highlights_and_every_word():
+    text = "Troops withdrew; the troop withdrawal was agreed."
+    assert [text[s:e] for s, e in highlights("troops withdrawal", text)] == ["Troops", "troop", "withdrawal"]
+    assert highlights("the", text) == []
+    assert holds_every_word("troop withdrawal", ["nothing here", text])
+    assert not holds_every_word("troop budget", [text])
+    assert not holds_every_word("the of", [text])  # no terms: nothing is held
+
+
+def lucene_bm25(query: list[str], docs: list[list[str]], k1=K1, b=B) -> list[float]:
+    """Lucene's BM25, written out."""
+    average = sum(map(len, docs)) / len(docs)
+    scores = []
+    for doc in docs:
+        score = 0.0
+        for term in query:
+            df = sum(term in d for d in docs)
+            tf = doc.count(term)
+            if tf:
+                idf = math.log(1 + (len(docs) - df + 0.5) / (df + 0.5))
+                score += idf * tf / (tf + k1 * (1 - b + b * len(doc) / average))
+        scores.append(score)
+    return scores
+
+
+def test_scores_match_bm25_by_hand(tmp_path):
+    texts = [
+        "Troops left the base at night.",
+        "The base was rebuilt; the base has a new runway and a new base hospital.",
+        "Nothing relevant here at all.",
+        "Troops and more troops arrived at the northern base.",
+    ]
+    write_lexical(tmp_path / "lexical", texts)
+    index = LexicalIndex(tmp_path / "lexical")
+    found = index.search("troops base", depth=10)
+    expected = lucene_bm25(["troop", "base"], [terms(t) for t in texts])
+    assert [pid for pid, _ in found] == sorted((i + 1 for i in range(4) if expected[i] > 0), key=lambda p: -expected[p - 1])
+    assert 3 not in {pid for pid, _ in found}  # a passage with no query term is not a match
+    for pid, score in found:
+        assert score == pytest.approx(expected[pid - 1], rel=1e-5)
+    assert index.search("unknownword", 10) == []
+    assert index.search("the of", 10) == []
+
+
+def test_depth_cut_keeps_the_best_and_breaks_ties_by_passage(tmp_path):
+    texts = ["alpha beta gamma delta"] * 3 + ["alpha"] + ["omega"] * 2
+    write_lexical(tmp_path / "lexical", texts)
+    index = LexicalIndex(tmp_path / "lexical")
+    assert [pid for pid, _ in index.search("alpha", 2)] == [4, 1]  # the short passage first, then the first tie
+    assert [pid for pid, _ in index.search("alpha", 10)] == [4, 1, 2, 3]
+
+
+def test_empty_index(tmp_path):
+    write_lexical(tmp_path / "lexical", [])
+    index = LexicalIndex(tmp_path / "lexical")
+    assert index.passages == 0
+    assert index.search("anything", 5) == []
+
+
+@pytest.mark.parametrize("field, old", [("format_version", 2), ("lexical", "bm25s lucene k1=1.2 b=0.75 older")])
+def test_an_older_format_or_bm25_is_rewritten_without_embedding(tmp_path, encoder, field, old):
+    build_index(DOCS_CORPUS, tmp_path, encoder=encoder)
+    path = current_generation(tmp_path) / MANIFEST_NAME
+    path.write_text(json.dumps({**json.loads(path.read_text()), field: old}))
+    report = build_index(DOCS_CORPUS, tmp_path, encoder=encoder)
+    assert report.written and report.embedded == 0 and report.unchanged == 5
+    assert (report.manifest.format_version, report.manifest.lexical) == (FORMAT_VERSION, SETTINGS)
+    searcher = Searcher.load(tmp_path, encoder=encoder)
+    assert searcher.lexical.passages == searcher.manifest.passages == 67
+    assert searcher.search("Strategic Framework Agreement 2008", k=1, mode="lexical")[0].source == "004_68f2a8bcaf0079e8.txt"
