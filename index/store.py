@@ -267,6 +267,14 @@ class PreviousIndex:
         self.manifest = manifest
         self._db = sqlite3.connect(f"file:{folder / DB_NAME}?mode=ro", uri=True)
         self.files = dict(self._db.execute("SELECT path, sha256 FROM files"))
+        # A file's passages have consecutive ids (they are written file by file), so each file is
+        # an id range: one pass here instead of a search of the passages table per file.
+        self._ranges = {
+            path: (first, last)
+            for path, first, last in self._db.execute(
+                "SELECT f.path, min(p.id), max(p.id) FROM passages p JOIN files f ON f.id = p.file_id GROUP BY p.file_id"
+            )
+        }
         self.skipped = set(self._db.execute("SELECT path, reason FROM skipped"))
         index = read_vectors(folder / VECTORS_NAME)
         ids = faiss.vector_to_array(faiss.downcast_index(index).id_map)
@@ -277,11 +285,14 @@ class PreviousIndex:
 
     def take(self, path: str) -> tuple[list[Passage], np.ndarray]:
         """Return a file's stored passages and their vectors."""
+        first, last = self._ranges.get(path, (0, -1))
         rows = self._db.execute(
-            "SELECT p.id, p.number, p.text, p.start, p.end, p.line_start, p.line_end FROM passages p "
-            "JOIN files f ON f.id = p.file_id WHERE f.path = ? ORDER BY p.number",
-            (path,),
+            "SELECT id, number, text, start, end, line_start, line_end FROM passages "
+            "WHERE id BETWEEN ? AND ? ORDER BY number",
+            (first, last),
         ).fetchall()
+        if len(rows) != last - first + 1:
+            raise IndexCorrupt(f"the passages of {path} are not stored together; rebuild with `docsearch index --full`")
         passages = [Passage(path, number, text, start, end, a, b) for _, number, text, start, end, a, b in rows]
         rows_at = np.array([pid - 1 for pid, *_ in rows], dtype=np.int64)
         return passages, self._vectors[rows_at] if len(rows_at) else np.zeros((0, self.manifest.dimension), np.float32)
