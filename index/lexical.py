@@ -20,7 +20,7 @@ import re
 import threading
 import unicodedata
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable, Sequence
 
 import bm25s
 import numpy as np
@@ -63,12 +63,13 @@ def _fold(word: str) -> str:
     return "".join(ch for ch in unicodedata.normalize("NFKD", word) if not unicodedata.combining(ch))
 
 
-def words(text: str) -> Iterator[tuple[str, int, int]]:
-    """Yield each word of text that is not a stop word, folded, with its [start, end) offsets."""
-    for match in WORD.finditer(text):
-        word = _fold(match.group())
-        if word and word not in STOP_WORDS:
-            yield word, match.start(), match.end()
+def words(text: str) -> list[tuple[str, int, int]]:
+    """Return each word of text that is not a stop word, folded, with its [start, end) offsets."""
+    if text.isascii():  # lower-casing ASCII keeps every offset, so fold the whole text at once
+        found = ((m[0], m.start(), m.end()) for m in WORD.finditer(text.lower()))
+    else:
+        found = ((_fold(m[0]), m.start(), m.end()) for m in WORD.finditer(text))
+    return [w for w in found if w[0] and w[0] not in STOP_WORDS]
 
 
 def terms(text: str) -> list[str]:
@@ -78,7 +79,7 @@ def terms(text: str) -> list[str]:
 
 def term_spans(text: str) -> list[tuple[str, int, int]]:
     """Return each term of text with the [start, end) offsets of the word it came from."""
-    found = list(words(text))
+    found = words(text)
     stems = _stemmer().stemWords([w for w, _, _ in found])
     return [(stem, start, end) for stem, (_, start, end) in zip(stems, found)]
 

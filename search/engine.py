@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import faiss
@@ -56,7 +56,8 @@ class Hit:
 
     def to_dict(self) -> dict:
         """Return the hit as a JSON-ready dict."""
-        found = asdict(self)
+        # Shallow: every field is a number, a string or a list made for this hit (asdict deep-copies).
+        found = {f.name: getattr(self, f.name) for f in fields(self)}
         if self.more_in_file is None:
             del found["more_in_file"]
         return found
