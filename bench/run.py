@@ -604,8 +604,10 @@ def dense_recall(searcher, queries: list[str]) -> float | None:
 
 def in_process_phase(index_dir: Path, queries: list[str], clock: Clock, label: str) -> dict:
     """Time Searcher.search over every distinct query, per mode, with the query cache cleared."""
+    from index.embed import set_threads
     from search.engine import Searcher
 
+    set_threads(1)  # as `docsearch serve` does: FAISS and torch threads would fight the model's
     began = time.perf_counter()
     searcher = Searcher.load(index_dir)
     found = {"load_s": round(time.perf_counter() - began, 1), "faiss_loaded": describe_faiss(searcher.vectors)}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -133,7 +134,7 @@ class Encoder:
         except Exception as exc:  # exporter and optimizer errors come in many types
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
             raise ModelLoadError(f"cannot export model {self.name!r} to ONNX: {reason}; use --backend torch") from exc
-        embedder = OnnxEmbedder(path, self.tokenizer, self.max_seq_length)
+        embedder = OnnxEmbedder(path, self.tokenizer, self.max_seq_length, cores=workers())
         self.model = None  # the torch weights are not needed any more; free them
         return embedder
 
@@ -186,6 +187,10 @@ class Encoder:
             if pool:
                 pool.shutdown(cancel_futures=True)
         return normalize(vectors)
+
+    def serving(self):
+        """Context of one request: while others are in flight, queries run on one thread each."""
+        return self._onnx.serving() if self._onnx is not None else contextlib.nullcontext()
 
     def _embed_batch(self, batch: list[str]) -> np.ndarray:
         """Return the (unnormalised) embeddings of one batch with this encoder's backend."""

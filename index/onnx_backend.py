@@ -14,12 +14,14 @@ a lock keeps two processes from exporting the same model at the same time.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import logging
 import os
 import shutil
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
@@ -168,22 +170,46 @@ def _quantize(source: Path, target: Path) -> None:
 class OnnxEmbedder:
     """Token embeddings from an ONNX session, mean-pooled over real tokens."""
 
-    def __init__(self, path: Path, tokenizer, max_seq_length: int):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
+    def __init__(self, path: Path, tokenizer, max_seq_length: int, cores: int = 1):
         # One thread per call: callers run batches (or requests) on parallel threads instead,
-        # which on a small CPU beats splitting every matrix product across cores.
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # a damaged cache file, say
-            raise ModelLoadError(f"cannot load the ONNX model {path}: {exc}; delete it to export again") from exc
+        # which on a small CPU beats splitting every matrix product across cores...
+        self.session = self._open(path, threads=1)
+        # ...except when a call runs alone (one query on an idle server, say): then a second
+        # session spreads it over every core. Measured on 2 cores, one query: 5.1 ms on one
+        # thread, 3.4 ms on two; eight at once: 333 queries/s on one thread each, 286 on two.
+        self.wide = self._open(path, threads=cores) if cores > 1 else None
         self.inputs = [i.name for i in self.session.get_inputs()]
         self.tokenizer = tokenizer
         self.max_seq_length = max_seq_length
+        self._running = 0  # calls inside the sessions now
+        self._requests = 0  # requests being served now (see serving)
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def serving(self):
+        """Count a request for its whole time, so that a call counts as alone only when no
+        other request is in flight, not merely when no other is embedding at that moment."""
+        with self._lock:
+            self._requests += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._requests -= 1
+
+    @staticmethod
+    def _open(path: Path, threads: int):
+        """Open an inference session that splits each call over threads."""
+        import onnxruntime as ort
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        try:
+            return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # a damaged cache file, say
+            raise ModelLoadError(f"cannot load the ONNX model {path}: {exc}; delete it to export again") from exc
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         """Return the mean-pooled (not yet normalised) embedding of each text."""
@@ -191,7 +217,14 @@ class OnnxEmbedder:
             texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np"
         )
         feed = {name: encoded[name].astype(np.int64) for name in self.inputs}
-        hidden = self.session.run(None, feed)[0]
+        with self._lock:
+            self._running += 1
+            alone = self._running == 1 and self._requests <= 1
+        try:
+            hidden = (self.wide if alone and self.wide is not None else self.session).run(None, feed)[0]
+        finally:
+            with self._lock:
+                self._running -= 1
         mask = encoded["attention_mask"][..., None].astype(np.float32)
         return (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
 

@@ -143,12 +143,13 @@ class Searcher:
         check_request(k, mode, group)
         if not query.strip():
             raise ValueError("query is blank")
-        query_vector = self.query_vector(query)
-        ranked = self.candidates(query, mode, max(self.pool, k), query_vector)
-        more: dict[int, int] | None = None
-        if group == "file":
-            ranked, more = best_per_file(ranked, self.sources([c.pid for c in ranked]))
-        return self._hits(query, ranked[:k], query_vector, more)
+        with self.encoder.serving():
+            query_vector = self.query_vector(query)
+            ranked = self.candidates(query, mode, max(self.pool, k), query_vector)
+            more: dict[int, int] | None = None
+            if group == "file":
+                ranked, more = best_per_file(ranked, self.sources([c.pid for c in ranked]))
+            return self._hits(query, ranked[:k], query_vector, more)
 
     def is_low_confidence(self, query: str, hits: list[Hit]) -> bool:
         """Tell whether even the best hit is a weak answer.

@@ -129,3 +129,20 @@ def test_cli_index_keeps_the_backend_the_index_was_built_with(tmp_path, runner):
     serve = runner.invoke(cli, ["serve", "--index-dir", str(tmp_path), "--backend", "onnx", "--port", "1"])
     assert serve.exit_code == 1
     assert "built with backend 'torch'; queries must use the same one" in serve.output
+
+
+def test_a_query_alone_runs_on_every_core_and_concurrent_ones_on_one_each():
+    embedder = Encoder(backend="onnx-int8")._onnx
+    if embedder.wide is None:
+        pytest.skip("one core: there is no wide session")
+    used = []
+    for name in ("session", "wide"):
+        session = getattr(embedder, name)
+        setattr(embedder, name, type("Recording", (), {
+            "run": lambda self, *args, _s=session, _n=name: used.append(_n) or _s.run(*args),
+        })())
+    alone = embedder(["a query on an idle server"])
+    with embedder.serving(), embedder.serving():  # two requests in flight
+        crowded = embedder(["a query on an idle server"])
+    assert used == ["wide", "session"]
+    assert np.allclose(alone, crowded, atol=1e-5)  # the same vector either way
