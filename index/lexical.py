@@ -26,8 +26,10 @@ import bm25s
 import numpy as np
 import Stemmer
 
+from .errors import IndexCorrupt
+
 LEXICAL_DIR = "lexical"  # the folder of a generation that holds the BM25 index
-# Lucene's English stop words plus question words.
+# Lucene's English stop words plus question words, pronouns and modal verbs ("Where can I get X?").
 STOP_WORDS = frozenset(
     "a an and are as at be but by for if in into is it no not of on or such that the their then "
     "there these they this to was will with "
@@ -109,7 +111,8 @@ class LexicalIndex:
         if self.passages:
             self._bm25 = bm25s.BM25.load(str(folder), mmap=True, show_progress=False)
             if self._bm25.scores["num_docs"] != self.passages:
-                raise ValueError(f"{folder} holds {self._bm25.scores['num_docs']} passages, not {self.passages}")
+                raise IndexCorrupt(f"{folder} holds {self._bm25.scores['num_docs']} passages, not {self.passages}; "
+                                   "rebuild with `docsearch index --full`")
 
     def search(self, query: str, depth: int) -> list[tuple[int, float]]:
         """Return up to depth (passage id, BM25 score) pairs, best first, only passages holding a query term."""
