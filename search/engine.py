@@ -201,6 +201,7 @@ class Searcher:
         stored = np.vstack([self.vectors.reconstruct(pid) for pid in ids])
         cosines = stored @ query_vector
         rows = self._passages(ids)
+        marked = highlights(query, [rows[pid]["text"] for pid in ids])
         return [
             Hit(
                 rank=rank,
@@ -211,10 +212,10 @@ class Searcher:
                 dense_score=round(float(cosine), 6),
                 lexical_rank=c.lexical_rank,
                 lexical_score=None if c.lexical_score is None else round(c.lexical_score, 6),
-                highlights=highlights(query, rows[c.pid]["text"]),
+                highlights=spans,
                 more_in_file=None if more is None else more.get(c.pid, 0),
             )
-            for rank, (c, cosine) in enumerate(zip(ranked, cosines), start=1)
+            for rank, (c, cosine, spans) in enumerate(zip(ranked, cosines, marked), start=1)
         ]
 
     def _passages(self, ids: list[int]) -> dict[int, dict]:

@@ -13,9 +13,9 @@ def holds_every_word(query: str, texts: list[str]) -> bool:
     return any(holds_every_term(terms(text), wanted) for text in texts)
 
 
-def highlights(query: str, text: str) -> list[list[int]]:
-    """Return the [start, end) offsets in text of the words that match a term of query."""
+def highlights(query: str, texts: list[str]) -> list[list[list[int]]]:
+    """Return, for each text, the [start, end) offsets of its words that match a term of query."""
     wanted = set(query_terms(query))
     if not wanted:
-        return []
-    return [[start, end] for term, start, end in term_spans(text) if term in wanted]
+        return [[] for _ in texts]
+    return [[[start, end] for term, start, end in term_spans(text) if term in wanted] for text in texts]

@@ -38,8 +38,9 @@ def test_term_spans_point_at_the_words():
 
 def test_highlights_and_every_word():
     text = "Troops withdrew; the troop withdrawal was agreed."
-    assert [text[s:e] for s, e in highlights("troops withdrawal", text)] == ["Troops", "troop", "withdrawal"]
-    assert highlights("the", text) == []
+    spans, none = highlights("troops withdrawal", [text, "nothing here"])
+    assert [text[s:e] for s, e in spans] == ["Troops", "troop", "withdrawal"] and none == []
+    assert highlights("the", [text]) == [[]]
     assert holds_every_word("troop withdrawal", ["nothing here", text])
     assert not holds_every_word("troop budget", [text])
     assert not holds_every_word("the of", [text])  # no terms: nothing is held
