@@ -14,16 +14,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import statistics
-from pathlib import Path
 
 import bm25s
 import numpy as np
 
-from index.embed import default_backend
 from index.lexical import METHOD, query_terms, terms
-from search.engine import Searcher
-from search.evaluate import load_dataset, ndcg_at
+from search.evaluate import ndcg_at
 from search.fusion import fuse
+from tune_hybrid import dense_lists, split_arguments  # bench/ is on the path: run as a script
 
 DEPTH = 100
 
@@ -31,22 +29,14 @@ DEPTH = 100
 def main() -> None:
     """Print lexical and hybrid nDCG@10 for each (k1, b) of the grid."""
     parser = argparse.ArgumentParser()
-    parser.add_argument("dataset", type=Path)
-    parser.add_argument("--split", default="train")
-    parser.add_argument("--index-dir", type=Path)
     parser.add_argument("--k1", type=float, nargs="+", default=[0.9, 1.2, 1.5])
     parser.add_argument("--b", type=float, nargs="+", default=[0.3, 0.4, 0.5, 0.75, 0.9])
-    args = parser.parse_args()
-    dataset = load_dataset(args.dataset, args.split)
-    searcher = Searcher.load(args.index_dir or Path(".docsearch-eval") / f"{dataset.name}-{default_backend()}")
+    args, dataset, searcher = split_arguments(parser)
     count = searcher.manifest.passages
     sources = searcher.sources(list(range(1, count + 1)))
     texts = dict(searcher._db.execute("SELECT id, text FROM passages"))
     tokens = [terms(texts[pid]) for pid in range(1, count + 1)]
-    dense = {}
-    for qid, text in dataset.queries.items():
-        scores, ids = searcher.vectors.search(searcher.query_vector(text)[None, :], DEPTH)
-        dense[qid] = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+    dense = dense_lists(searcher, dataset, DEPTH)
     for k1, b in itertools.product(args.k1, args.b):
         bm25 = bm25s.BM25(k1=k1, b=b, method=METHOD)
         bm25.index(tokens, show_progress=False)

@@ -23,23 +23,32 @@ from search.fusion import fuse
 DEPTH = 1000
 
 
-def main() -> None:
-    """Grid-search fusion parameters and print the best by nDCG@10."""
-    parser = argparse.ArgumentParser()
+def split_arguments(parser: argparse.ArgumentParser) -> tuple[argparse.Namespace, object, Searcher]:
+    """Parse the arguments every tuning script takes; return them, the dataset split and its index."""
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--split", default="train")
     parser.add_argument("--index-dir", type=Path)
     args = parser.parse_args()
     dataset = load_dataset(args.dataset, args.split)
     searcher = Searcher.load(args.index_dir or Path(".docsearch-eval") / f"{dataset.name}-{default_backend()}")
-    sources = searcher.sources(list(range(1, searcher.manifest.passages + 1)))
-    runs = []
+    return args, dataset, searcher
+
+
+def dense_lists(searcher: Searcher, dataset, depth: int) -> dict[str, list[tuple[int, float]]]:
+    """Return each query's dense (passage id, cosine) list, best first."""
+    found = {}
     for qid, text in dataset.queries.items():
-        vector = searcher.encoder.encode([text])
-        scores, ids = searcher.vectors.search(vector, DEPTH)
-        dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-        lexical = searcher.lexical.search(text, DEPTH)
-        runs.append((dataset.qrels[qid], dense, lexical))
+        scores, ids = searcher.vectors.search(searcher.query_vector(text)[None, :], depth)
+        found[qid] = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+    return found
+
+
+def main() -> None:
+    """Grid-search fusion parameters and print the best by nDCG@10."""
+    _, dataset, searcher = split_arguments(argparse.ArgumentParser())
+    sources = searcher.sources(list(range(1, searcher.manifest.passages + 1)))
+    dense = dense_lists(searcher, dataset, DEPTH)
+    runs = [(dataset.qrels[qid], dense[qid], searcher.lexical.search(text, DEPTH)) for qid, text in dataset.queries.items()]
 
     def score(mode, pool, **params) -> float:
         values = []

@@ -26,6 +26,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
+from run import summarize  # noqa: E402  (bench/ is on the path: this file runs as a script beside run.py)
+
 WARMUP_TEXTS = 16
 started = time.perf_counter()
 
@@ -38,15 +40,6 @@ def say(message: str) -> None:
 def read_lines(path: str) -> list[str]:
     """Return the non-empty lines of a UTF-8 file (one passage per line)."""
     return [line for line in Path(path).read_text(encoding="utf-8").split("\n") if line]
-
-
-def summarize(seconds: list[float]) -> dict:
-    """Return the count, p50, p99 and mean of latencies in milliseconds."""
-    if not seconds:
-        return {"count": 0, "p50_ms": None, "p99_ms": None, "mean_ms": None}
-    ms = np.asarray(seconds) * 1000
-    return {"count": len(ms), "p50_ms": round(float(np.percentile(ms, 50)), 2),
-            "p99_ms": round(float(np.percentile(ms, 99)), 2), "mean_ms": round(float(ms.mean()), 2)}
 
 
 def memory_mb() -> dict:
