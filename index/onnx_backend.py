@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
+import importlib.metadata
+import json
 import logging
 import os
 import shutil
@@ -28,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelLoadError
+from .pieces import WordPieces
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +49,10 @@ def cache_root() -> Path:
 
 def _export_key(location: str) -> str:
     """Return a key that changes when the model's files or the exporting libraries change."""
-    import onnxruntime
-    import torch
-
-    digest = hashlib.sha256(f"{EXPORT_VERSION}|{torch.__version__}|{onnxruntime.__version__}".encode())
+    # Versions from the package metadata: importing PyTorch only to read its version would
+    # load it into every server process, where the ONNX backends have no other use for it.
+    versions = "|".join(importlib.metadata.version(package) for package in ("torch", "onnxruntime"))
+    digest = hashlib.sha256(f"{EXPORT_VERSION}|{versions}".encode())
     root = Path(location).resolve()
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         stat = path.stat()
@@ -57,16 +60,37 @@ def _export_key(location: str) -> str:
     return digest.hexdigest()[:16]
 
 
-def check_mean_pooling(model) -> None:
-    """Raise ModelLoadError unless model is a transformer followed by mean pooling (and maybe normalisation)."""
-    kinds = [type(module).__name__ for module in model]
-    pooling = model[1].get_config_dict() if len(kinds) > 1 else {}
+def _read_json(path: Path) -> dict:
+    """Return a JSON file of a model folder, or raise ModelLoadError saying which."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelLoadError(f"cannot read {path}: {exc}") from exc
+
+
+def check_mean_pooling(folder: Path) -> None:
+    """Raise ModelLoadError unless the sentence-transformers model in folder is a transformer
+    followed by mean pooling (and maybe normalisation), read from its modules.json."""
+    modules = _read_json(folder / "modules.json") if (folder / "modules.json").is_file() else []
+    kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in modules]
+    pooling = _read_json(folder / modules[1].get("path", "") / "config.json") if kinds[1:2] == ["Pooling"] else {}
     mean = pooling.get("pooling_mode") == "mean" or pooling.get("pooling_mode_mean_tokens") is True
     if kinds[:2] != ["Transformer", "Pooling"] or not mean or any(k != "Normalize" for k in kinds[2:]):
         raise ModelLoadError(
-            f"the ONNX backends run models that mean-pool a transformer; this one is {' -> '.join(kinds)} "
+            f"the ONNX backends run models that mean-pool a transformer; this one is {' -> '.join(kinds) or 'unknown'} "
             f"({pooling.get('pooling_mode', 'unknown pooling')}); use --backend torch"
         )
+
+
+def sentence_settings(folder: Path) -> tuple[int, int]:
+    """Return a sentence-transformers model's (max_seq_length, dimension), read from its files."""
+    config = _read_json(folder / "config.json")
+    settings = _read_json(folder / "sentence_bert_config.json") if (folder / "sentence_bert_config.json").is_file() else {}
+    length = settings.get("max_seq_length") or config.get("max_position_embeddings")
+    dimension = config.get("hidden_size")
+    if not isinstance(length, int) or not isinstance(dimension, int):
+        raise ModelLoadError(f"model folder {folder} does not say its sequence length and width (config.json)")
+    return length, dimension
 
 
 def exported_model(location: str, name: str, quantized: bool) -> Path:
@@ -106,7 +130,6 @@ def _export_fp32(location: str, target: Path) -> None:
 
     # Eager attention exports as plain operators that the optimizer fuses into one Attention node.
     model = SentenceTransformer(location, device="cpu", model_kwargs={"attn_implementation": "eager"})
-    check_mean_pooling(model)
     transformer = model[0].auto_model.eval()
     names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in model.tokenizer.model_input_names]
 
@@ -170,7 +193,7 @@ def _quantize(source: Path, target: Path) -> None:
 class OnnxEmbedder:
     """Token embeddings from an ONNX session, mean-pooled over real tokens."""
 
-    def __init__(self, path: Path, tokenizer, max_seq_length: int, cores: int = 1):
+    def __init__(self, path: Path, pieces: WordPieces, cores: int = 1):
         # One thread per call: callers run batches (or requests) on parallel threads instead,
         # which on a small CPU beats splitting every matrix product across cores...
         self.session = self._open(path, threads=1)
@@ -179,8 +202,7 @@ class OnnxEmbedder:
         # thread, 3.4 ms on two; eight at once: 333 queries/s on one thread each, 286 on two.
         self.wide = self._open(path, threads=cores) if cores > 1 else None
         self.inputs = [i.name for i in self.session.get_inputs()]
-        self.tokenizer = tokenizer
-        self.max_seq_length = max_seq_length
+        self.pieces = pieces
         self._running = 0  # calls inside the sessions now
         self._requests = 0  # requests being served now (see serving)
         self._lock = threading.Lock()
@@ -213,10 +235,8 @@ class OnnxEmbedder:
 
     def __call__(self, texts: list[str]) -> np.ndarray:
         """Return the mean-pooled (not yet normalised) embedding of each text."""
-        encoded = self.tokenizer(
-            texts, padding=True, truncation=True, max_length=self.max_seq_length, return_tensors="np"
-        )
-        feed = {name: encoded[name].astype(np.int64) for name in self.inputs}
+        encoded = self.pieces.batch(texts)
+        feed = {name: encoded[name] for name in self.inputs}
         with self._lock:
             self._running += 1
             alone = self._running == 1 and self._requests <= 1

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -85,21 +89,47 @@ def test_unknown_backend_is_a_clear_error():
         Encoder(backend="fp8")
 
 
-def test_onnx_refuses_models_that_do_not_mean_pool():
+def write_model_files(folder, pooling: dict, kinds: tuple[str, ...]) -> None:
+    """Write the modules.json and pooling config of a sentence-transformers model folder."""
+    modules = [{"idx": i, "name": str(i), "path": "" if i == 0 else f"{i}_{kind}",
+                "type": f"sentence_transformers.models.{kind}"} for i, kind in enumerate(kinds)]
+    (folder / "1_Pooling").mkdir(parents=True)
+    (folder / "modules.json").write_text(json.dumps(modules))
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(pooling))
+
+
+@pytest.mark.parametrize(
+    "pooling, kinds, refused",
+    [
+        ({"pooling_mode_mean_tokens": True}, ("Transformer", "Pooling", "Normalize"), None),
+        ({"pooling_mode": "mean"}, ("Transformer", "Pooling"), None),
+        ({"pooling_mode": "cls"}, ("Transformer", "Pooling"), r"Transformer -> Pooling \(cls\)"),
+        # a projection after pooling: the exported graph would leave it out
+        ({"pooling_mode_mean_tokens": True}, ("Transformer", "Pooling", "Dense"), r"Pooling -> Dense"),
+    ],
+)
+def test_onnx_refuses_models_that_do_not_mean_pool(tmp_path, pooling, kinds, refused):
     from index.onnx_backend import check_mean_pooling
 
-    class Module:
-        def __init__(self, config):
-            self.config = config
+    write_model_files(tmp_path, pooling, kinds)
+    if refused is None:
+        check_mean_pooling(tmp_path)
+    else:
+        with pytest.raises(ModelLoadError, match=f"mean-pool.*{refused}.*; use --backend torch"):
+            check_mean_pooling(tmp_path)
 
-        def get_config_dict(self):
-            return self.config
 
-    Transformer = type("Transformer", (Module,), {})
-    Pooling = type("Pooling", (Module,), {})
-    check_mean_pooling([Transformer({}), Pooling({"pooling_mode": "mean"})])
-    with pytest.raises(ModelLoadError, match=r"mean-pool.*\(cls\); use --backend torch"):
-        check_mean_pooling([Transformer({}), Pooling({"pooling_mode": "cls"})])
+def test_onnx_backends_serve_without_pytorch(tmp_path):
+    """An ONNX encoder reads its model's files and tokenizer itself: a server never loads PyTorch."""
+    script = (
+        "import sys; from index import Encoder; e = Encoder(backend='onnx-int8'); "
+        "v = e.encode(['Where are the troops?']); "
+        "print(v.shape, e.max_passage_tokens, 'torch' in sys.modules, 'transformers' in sys.modules)"
+    )
+    Encoder(backend="onnx-int8")  # exports into the test cache first, if it has no copy yet
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, check=True,
+                         cwd=Path(__file__).parent.parent)
+    assert run.stdout.split("\n")[0] == "(1, 384) 254 False False"
 
 
 def test_index_records_its_backend_and_queries_must_use_it(tmp_path, encoder):
