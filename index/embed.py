@@ -63,6 +63,11 @@ def _local_folder(location: str) -> Path | None:
         return None
 
 
+def _first_line(exc: Exception) -> str:
+    """Return the first line of an exception's message (its type when it has none), at most 200 characters."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+
+
 def cpu_flags() -> set[str]:
     """Return the instruction-set flags of this CPU (empty where /proc/cpuinfo is missing)."""
     try:
@@ -134,7 +139,7 @@ class Encoder:
         self.max_seq_length = int(self.model.max_seq_length)
         fast = getattr(self.model.tokenizer, "backend_tokenizer", None)
         if fast is None:
-            raise ModelLoadError(f"model {self.name!r} has no fast tokenizer: passages are cut at word-piece offsets")
+            raise ModelLoadError(f"model {self.name!r} has no fast tokenizer (tokenizer.json), which cutting passages needs")
         self.pieces = WordPieces(fast, self.max_seq_length, self.model.tokenizer.pad_token)
         if bfloat16:
             import torch
@@ -163,15 +168,13 @@ class Encoder:
         except ModelLoadError:
             raise  # already says what is wrong
         except Exception as exc:  # exporter and optimizer errors come in many types
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-            raise ModelLoadError(f"cannot export model {self.name!r} to ONNX: {reason}; use --backend torch") from exc
+            raise ModelLoadError(f"cannot export model {self.name!r} to ONNX: {_first_line(exc)}; use --backend torch") from exc
         self._onnx = OnnxEmbedder(path, self.pieces, cores=workers())
 
     def _cannot_load(self, location: str, exc: Exception) -> str:
         """Return the one-line message for a model that cannot be loaded."""
         hint = "" if Path(location).exists() else " (not a local folder, and no model hub is reachable)"
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        return f"cannot load model {self.name!r}{hint}: {reason}"
+        return f"cannot load model {self.name!r}{hint}: {_first_line(exc)}"
 
     @property
     def max_passage_tokens(self) -> int:
