@@ -15,9 +15,9 @@ PAYLOADS = [
     "javascript:alert(1)",
     "'><svg onload=alert(1)>",
 ]
-# The tags the form itself uses; anything else in a page was injected.
-PAGE_TAGS = {"html", "head", "meta", "title", "link", "body", "main", "h1", "a", "form", "label", "input", "button",
-             "div", "select", "option", "p", "ol", "li", "span", "mark"}
+# The tags the pages themselves use; anything else in a page was injected.
+PAGE_TAGS = {"html", "head", "meta", "title", "link", "body", "main", "header", "section", "h1", "a", "form", "label",
+             "input", "button", "div", "select", "option", "p", "ol", "li", "span", "mark"}
 URL_ATTRIBUTES = {"href", "src", "action", "formaction"}
 
 
@@ -88,6 +88,8 @@ def assert_security_headers(response) -> None:
         ("GET", "/healthz", 200, "application/json"),
         ("GET", "/openapi.json", 200, "application/json"),
         ("GET", "/static/style.css", 200, "text/css"),
+        ("GET", "/doc/1?passage=1", 200, "text/html"),
+        ("GET", "/doc/999", 404, "text/html"),
         ("GET", "/no/such/page", 404, "application/json"),
         ("GET", "/static/missing.css", 404, "application/json"),
         ("DELETE", "/api/search", 405, "application/json"),
@@ -108,7 +110,7 @@ def test_security_headers_on_413_500_and_503(app, tmp_path, monkeypatch):
     assert broken.status_code == 500
     assert_security_headers(broken)
     no_index = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path)}).test_client()
-    for path in ("/api/search?q=Iraq", "/?q=Iraq"):
+    for path in ("/api/search?q=Iraq", "/?q=Iraq", "/doc/1"):
         response = no_index.get(path)
         assert response.status_code == 503
         assert_security_headers(response)
@@ -202,6 +204,11 @@ def test_corpus_text_and_file_names_are_escaped(hostile_app, question, source):
     assert answer.mimetype == "application/json"
     hit = answer.get_json()["results"][0]
     assert hit["source"] == source and hit["text"] == CORPUS[source]
+    link = html.split('<a class="source" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    view = client.get(link)
+    assert view.status_code == 200
+    assert_nothing_injected(view.get_data(as_text=True))
+    assert str(escape(CORPUS[source])) in view.get_data(as_text=True)
 
 
 def test_highlights_inside_a_payload_stay_escaped(hostile_app):
