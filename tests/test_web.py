@@ -149,6 +149,7 @@ def test_more_results_pages_through_the_api_ranking(client):
     second = client.get(more).get_data(as_text=True)
     third = client.get(more.replace("page=2", "page=3")).get_data(as_text=True)
     assert result_ranks(first) + result_ranks(second) + result_ranks(third) == list(range(1, 10))
+    assert parse(second)["summary"] == ["Results 4–6, hybrid"]
     shown = [parse(page)["text"] for page in (first, second, third)]
     assert [text for page in shown for text in page] == [hit["text"] for hit in ranking]
 
