@@ -8,20 +8,15 @@ right status, not the API's JSON (unless a client asks /doc for JSON).
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from flask import Blueprint, abort, current_app, render_template, request, url_for
 from markupsafe import Markup, escape
-from werkzeug.exceptions import HTTPException
-
-from index.errors import DocsearchError
 
 from . import get_searcher, settings
-from .errors import BadQuery, error_response
+from .errors import BadQuery, error_response, handle_errors
 from .params import SearchParams, parse_search, whole_number
 
-log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__)
 
 
@@ -159,27 +154,4 @@ def _error_page(message: str, status: int):
     return render_template("message.html", message=message, status=status), status
 
 
-@bp.errorhandler(BadQuery)
-def bad_query(exc: BadQuery):
-    """A wrong parameter: the page says which."""
-    return _error_page(str(exc), 400)
-
-
-@bp.errorhandler(DocsearchError)
-def unavailable(exc: DocsearchError):
-    """No usable index: the page says what to run."""
-    log.error("search unavailable: %s", exc)
-    return _error_page(str(exc), 503)
-
-
-@bp.errorhandler(HTTPException)
-def http_error(exc: HTTPException):
-    """An HTTP error raised by a page (an unknown document is a 404)."""
-    return _error_page(exc.description or exc.name, exc.code or 500)
-
-
-@bp.errorhandler(Exception)
-def unexpected(exc: Exception):
-    """A bug: a page that says so, the traceback in the log only."""
-    log.exception("unexpected error on %s", request.path)
-    return _error_page("Something went wrong on the server, not in your question; its log has the details.", 500)
+handle_errors(bp, _error_page, "Something went wrong on the server, not in your question; its log has the details.")
