@@ -70,7 +70,7 @@ def build_index(
     """
     files, skipped = read_corpus(corpus, max_file_bytes)
     return build_documents(files, index_dir, skipped, model, encoder, min_words, progress, full=full,
-                           vector_index=vector_index, sq8=sq8)
+                           vector_index=vector_index, sq8=sq8, corpus=str(Path(corpus).resolve()))
 
 
 def _open_previous(index_dir: Path, wanted: dict, full: bool) -> tuple[PreviousIndex | None, str | None]:
@@ -107,6 +107,7 @@ def build_documents(
     full: bool = False,
     vector_index: str = "auto",
     sq8: bool = False,
+    corpus: str = "",
 ) -> BuildReport:
     """Build or sync an index of documents already read (a folder's, or a dataset's).
 
@@ -118,7 +119,8 @@ def build_documents(
     truncates: only for reproducing benchmark protocols that do so.
     ``vector_index`` ("auto", "flat" or "hnsw") and ``sq8`` choose how the
     vectors are stored and searched (see index.store); changing them rewrites
-    the index without embedding anything again.
+    the index without embedding anything again. ``corpus`` is the folder the
+    files were read from, recorded in the manifest ("" for a dataset).
     """
     vector_index_kind(0, vector_index)  # refuse a bad name before any work
     if chunking not in CHUNKINGS:
@@ -132,7 +134,8 @@ def build_documents(
         previous, rebuilt_because = _open_previous(index_dir, wanted, full)
         try:
             storage = {"vector_index": vector_index, "sq8": sq8}
-            return _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt_because, progress, began)
+            return _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt_because, progress, began,
+                         corpus)
         finally:
             if previous:
                 previous.close()
@@ -145,7 +148,8 @@ def _split(f: SourceFile, encoder: Encoder, wanted: dict) -> list[Passage]:
     return split_passages(f.path, f.text, encoder.token_starts, wanted["max_passage_tokens"], wanted["min_words"])
 
 
-def _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt_because, progress, began) -> BuildReport:
+def _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt_because, progress, began,
+          corpus) -> BuildReport:
     """Reuse unchanged files, embed the rest, and write a new generation if anything changed."""
     report = BuildReport(manifest=None, generation_dir=index_dir, skipped=list(skipped), rebuilt_because=rebuilt_because)
     known = previous.files if previous else {}
@@ -158,10 +162,10 @@ def _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt
         (report.changed if f.path in known else report.added).append(f.path)
         segments.append((_split(f, encoder, wanted), None))
     report.removed = sorted(set(known) - {f.path for f in files})
-    # An index written by an older format, or with other vector storage or BM25 settings, is rewritten
-    # (without embedding).
+    # An index written by an older format, with other vector storage or BM25 settings, or from a corpus
+    # in another folder, is rewritten (without embedding).
     same_storage = (previous and previous.manifest.format_version == FORMAT_VERSION
-                    and previous.manifest.lexical == LEXICAL_SETTINGS
+                    and previous.manifest.lexical == LEXICAL_SETTINGS and previous.manifest.corpus == corpus
                     and previous.manifest.vector_index == vector_index_kind(previous.manifest.passages, **storage))
     if same_storage and not (report.added or report.changed or report.removed) and previous.skipped == {
         (s.path, s.reason) for s in skipped
@@ -196,6 +200,7 @@ def _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt
         generation=next_generation(index_dir),
         vector_index=vector_index_kind(len(passages), **storage),
         lexical=LEXICAL_SETTINGS,
+        corpus=corpus,
     )
     report.generation_dir, report.manifest = write_index(index_dir, manifest, files, passages, skipped, vectors)
     return report

@@ -33,6 +33,9 @@ class Manifest:
     backend: str = "torch"  # what embedded the passages (index.embed.BACKENDS); queries use the same
     vector_index: str = "flat"  # FAISS index kind: flat, hnsw, flat-sq8 or hnsw-sq8 (index.store)
     lexical: str = ""  # how the BM25 index was made (index.lexical.SETTINGS)
+    # The absolute folder the files were read from, so the query side can show a whole file;
+    # "" when the documents did not come from a folder (a dataset) or an older docsearch built it.
+    corpus: str = ""
     # name -> {"bytes": size, "sha256": hash} of each data file, checked on load
     checksums: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION

@@ -21,6 +21,7 @@ from index.manifest import MANIFEST_NAME
 from index.lexical import LEXICAL_DIR
 from index.store import DB_NAME, VECTORS_NAME, current_generation, read_vectors, verify_generation
 
+from .document import Document, stored_document, with_text
 from .fusion import Candidate, best_per_file, fuse
 from .lexical import LexicalIndex, highlights, holds_every_word
 from .settings import MAX_K, MODES
@@ -53,11 +54,12 @@ class Hit:
     lexical_score: float | None = None
     highlights: list[list[int]] = field(default_factory=list)
     more_in_file: int | None = None
+    file_id: int = 0  # the file's id in this index generation: the form's source links use it
 
     def to_dict(self) -> dict:
-        """Return the hit as a JSON-ready dict."""
+        """Return the hit as a JSON-ready dict (the API's fields: file_id is for the form)."""
         # Shallow: every field is a number, a string or a list made for this hit (asdict deep-copies).
-        found = {f.name: getattr(self, f.name) for f in fields(self)}
+        found = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "file_id"}
         if self.more_in_file is None:
             del found["more_in_file"]
         return found
@@ -222,13 +224,19 @@ class Searcher:
         """Fetch the stored passages with the given ids."""
         marks = ",".join("?" * len(ids))
         sql = (
-            "SELECT p.id, p.text, f.path, p.number, p.line_start, p.line_end, p.start, p.end "
+            "SELECT p.id, p.text, f.path, p.number, p.line_start, p.line_end, p.start, p.end, p.file_id "
             f"FROM passages p JOIN files f ON f.id = p.file_id WHERE p.id IN ({marks})"
         )
         with self._db_lock:
             rows = self._db.execute(sql, ids).fetchall()
-        keys = ("text", "source", "passage", "line_start", "line_end", "start", "end")
+        keys = ("text", "source", "passage", "line_start", "line_end", "start", "end", "file_id")
         return {row[0]: dict(zip(keys, row[1:])) for row in rows}
+
+    def document(self, file_id: int) -> Document | None:
+        """Return an indexed file with its passages and, if unchanged since indexing, its whole text."""
+        with self._db_lock:
+            stored = stored_document(self._db, file_id)
+        return None if stored is None else with_text(stored, self.manifest.corpus)
 
     def close(self) -> None:
         """Release the database connection."""

@@ -41,6 +41,18 @@ HIT_FIELDS = {
     },
 }
 MORE_IN_FILE = {"type": "integer", "minimum": 0, "description": "with group=file only: other passages of the file"}
+PAGE = {"name": "page", "in": "query", "required": False,
+        "schema": {"type": "integer", "minimum": 1, "maximum": settings.MAX_K, "default": 1},
+        "description": f"which k results: ranks (page - 1) * k + 1 to page * k; the form shows none past rank "
+                       f"{settings.MAX_K}. ASCII digits; empty means 1"}
+ID = {"type": "integer", "minimum": 1, "maximum": settings.MAX_ID}
+DOCUMENT_PARAMETERS = [
+    {"name": "file_id", "in": "path", "required": True, "schema": ID,
+     "description": "a file's id in the index, as the form's result links give it; anything else is a 404"},
+    {"name": "passage", "in": "query", "required": False, "schema": ID, "description": "the passage id to mark"},
+    {"name": "generation", "in": "query", "required": False, "schema": ID,
+     "description": "the index generation the link was made for; another one gets a notice that ids may have moved"},
+]
 
 
 def _ref(kind: str, name: str) -> dict:
@@ -138,6 +150,17 @@ def _responses() -> dict:
         "Page": page("the form, with the results when a question was asked"),
         "PageBadRequest": page("the form, with a message saying which parameter is wrong"),
         "PageUnavailable": page("the form, with a message saying how to build the index"),
+        "PageInternalError": page("the form, with a message saying the error is the server's"),
+        "Document": page("the file as indexed, escaped, the passage marked as #passage-ID; or, if the file "
+                         "changed since indexing, its passages as indexed, with a notice"),
+        "DocumentBadRequest": page("a message saying which parameter is wrong"),
+        "DocumentNotFound": {
+            "description": "no such document, or no such passage in it: a page, or the error shape "
+                           "when the request accepts JSON before HTML",
+            "content": {HTML: {"schema": {"type": "string"}}, JSON: {"schema": _ref("schemas", "Error")}},
+        },
+        "DocumentUnavailable": page("a message saying how to build the index"),
+        "DocumentInternalError": page("a message saying the error is the server's"),
     }
 
 
@@ -156,7 +179,9 @@ def _paths(max_chars: int, max_body: int) -> dict:
         "description": f"a JSON object of at most {max_body} bytes (its Content-Type is not checked)",
         "content": {JSON: {"schema": _ref("schemas", "SearchRequest")}},
     }
-    form = {"200": "Page", "400": "PageBadRequest", "500": "InternalError", "503": "PageUnavailable"}
+    form = {"200": "Page", "400": "PageBadRequest", "500": "PageInternalError", "503": "PageUnavailable"}
+    source = {"200": "Document", "400": "DocumentBadRequest", "404": "DocumentNotFound", "500": "DocumentInternalError",
+              "503": "DocumentUnavailable"}
     return {
         "/api/search": {
             "get": _operation("searchGet", "Search, with query-string parameters", {"200": "SearchResults", **failures},
@@ -166,8 +191,10 @@ def _paths(max_chars: int, max_body: int) -> dict:
         },
         "/healthz": {"get": _operation("health", "Report the loaded index's statistics",
                                        {"200": "Health", "500": "InternalError", "503": "Unavailable"})},
-        "/": {"get": _operation("form", "The web form, with the results when q is given", form,
-                                parameters=_query_parameters(max_chars, q_required=False))},
+        "/": {"get": _operation("form", "The web form, with a page of results when q is given", form,
+                                parameters=[*_query_parameters(max_chars, q_required=False), PAGE])},
+        "/doc/{file_id}": {"get": _operation("document", "A source file, its passage marked and scrolled to", source,
+                                             parameters=DOCUMENT_PARAMETERS)},
         "/openapi.json": {"get": _operation("openapi", "This OpenAPI document", {"200": "OpenAPI"})},
     }
 

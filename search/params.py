@@ -21,22 +21,28 @@ class SearchParams:
 
 def _k_from(value: Any, from_json: bool) -> int:
     """Return k as an int in 1..MAX_K, or raise BadQuery saying what is wrong."""
-    wrong = BadQuery(f"k must be an integer from 1 to {settings.MAX_K}")
+    return whole_number(value, "k", settings.DEFAULT_K, settings.MAX_K, from_json)
+
+
+def whole_number(value: Any, name: str, default: int, highest: int, from_json: bool = False) -> int:
+    """Return value as an int in 1..highest (default when absent), or raise BadQuery naming it."""
+    wrong = BadQuery(f"{name} must be an integer from 1 to {highest}")
     if value is None:
-        return settings.DEFAULT_K
+        return default
     if from_json:
         # JSON true is not the number 1.
         if isinstance(value, bool) or not isinstance(value, int):
             raise wrong
-        k = value
+        number = value
     else:
         text = str(value).strip()
-        if not text.isdigit() or not text.isascii() or len(text) > 4:
+        # A length limit first: int() of thousands of digits is slow, and refused past 4,300.
+        if not text.isdigit() or not text.isascii() or len(text) > max(4, len(str(highest))):
             raise wrong
-        k = int(text)
-    if not 1 <= k <= settings.MAX_K:
+        number = int(text)
+    if not 1 <= number <= highest:
         raise wrong
-    return k
+    return number
 
 
 def parse_search(source: Mapping[str, Any], from_json: bool = False, max_chars: int = settings.MAX_QUERY_CHARS) -> SearchParams:

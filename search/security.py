@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from flask import Flask, Response
 
-# The form loads only its own stylesheet and has no inline script or style;
-# anything else a page tries to load or embed is refused.
+# The pages load only their own stylesheet and script, have no inline script or style, and the
+# script fetches only the app's own pages (live results); anything else a page tries to load or
+# embed is refused.
 CONTENT_SECURITY_POLICY = "; ".join(
     (
         "default-src 'none'",
         "script-src 'self'",
         "style-src 'self'",
+        "connect-src 'self'",
         "img-src 'self'",
         "form-action 'self'",
         "frame-ancestors 'none'",

@@ -8,6 +8,7 @@ DEFAULT_K = 10
 MAX_K = 100
 MAX_QUERY_CHARS = 1000
 MAX_BODY_BYTES = 64 * 1024
+MAX_ID = 2**63 - 1  # SQLite's largest row id: the most a document or passage id in a URL can be
 MODES = ("hybrid", "dense", "lexical")
 # The embedding backends of index.embed.BACKENDS, named here so --help needs no heavy import.
 BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8")

@@ -1,28 +1,31 @@
-"""The web form: a plain GET form that works without JavaScript."""
+"""The web form and the source view: server-rendered pages that work without JavaScript.
+
+Every state is a URL: the form is a plain GET form, "more results" is a link
+with a page number, and each hit links to /doc/<file id>?passage=<passage id>,
+ids from the index, never a path. Errors are pages with a message and the
+right status, not the API's JSON (unless a client asks /doc for JSON).
+"""
 
 from __future__ import annotations
 
-import logging
+from dataclasses import dataclass
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template, request, url_for
 from markupsafe import Markup, escape
 
-from index.errors import DocsearchError
-
 from . import get_searcher, settings
-from .errors import BadQuery
-from .params import parse_search
+from .errors import BadQuery, error_response, handle_errors
+from .params import SearchParams, parse_search, whole_number
 
-log = logging.getLogger(__name__)
 bp = Blueprint("web", __name__)
 
 
-def mark(text: str, spans: list[list[int]]) -> Markup:
-    """Escape text, then wrap the given [start, end) spans in <mark>."""
+def mark(text: str, spans: list[list[int]], opening: Markup = Markup("<mark>")) -> Markup:
+    """Escape text, then wrap the given [start, end) spans in <mark> (or the given opening tag)."""
     out, at = [], 0
     for start, end in spans:
         out.append(escape(text[at:start]))
-        out.append(Markup("<mark>%s</mark>") % text[start:end])
+        out.append(opening + escape(text[start:end]) + Markup("</mark>"))
         at = end
     out.append(escape(text[at:]))
     return Markup("").join(out)
@@ -34,30 +37,121 @@ def marked_filter(hit) -> Markup:
     return mark(hit.text, hit.highlights)
 
 
+@dataclass(frozen=True)
+class ResultsPage:
+    """One page of a search's hits, and where the next page is or why there is none."""
+
+    hits: list
+    page: int
+    first_rank: int
+    found: int  # hits found for this page and the ones before it (one more, to tell if there is a next)
+    corpus_empty: bool
+    low_confidence: bool
+    generation: int
+    first_url: str
+    more_url: str | None
+    end: str | None
+
+
+def _state(params: SearchParams, page: int = 1) -> str:
+    """Return the form's URL for these parameters: the shareable address of a page of results."""
+    extra: dict = {}
+    if params.group:
+        extra["group"] = params.group
+    if page > 1:
+        extra["page"] = page
+    return url_for("web.form", q=params.q, mode=params.mode, k=params.k, **extra)
+
+
+def search_page(params: SearchParams, page: int) -> ResultsPage:
+    """Search for the hits ranked (page - 1) * k + 1 to page * k; the form pages no further than MAX_K."""
+    searcher = get_searcher()
+    last = page * params.k
+    hits = searcher.search(params.q, min(last + 1, settings.MAX_K), params.mode, params.group)
+    more = len(hits) > last
+    if more:
+        end = None
+    elif len(hits) == settings.MAX_K:
+        end = f"The form shows the best {settings.MAX_K} results: ask a narrower question to see others."
+    else:
+        end = f"No more results: {len(hits)} in all."
+    return ResultsPage(
+        hits=hits[(page - 1) * params.k:last], page=page, first_rank=(page - 1) * params.k + 1, found=len(hits),
+        corpus_empty=searcher.manifest.passages == 0,
+        # Judged on the first page's hits, as the API judges them, so every page says the same.
+        low_confidence=searcher.is_low_confidence(params.q, hits[:params.k]),
+        generation=searcher.manifest.generation, first_url=_state(params),
+        more_url=_state(params, page + 1) if more else None, end=end,
+    )
+
+
+def _form_page(results: ResultsPage | None = None, message: str | None = None, status: int = 200):
+    """Render the form as the request filled it, with results or a message."""
+    args = request.args
+    return render_template(
+        "index.html", q=args.get("q", ""), k=args.get("k", settings.DEFAULT_K), mode=args.get("mode", "hybrid"),
+        group=args.get("group", ""), modes=settings.MODES, max_k=settings.MAX_K,
+        max_chars=current_app.config["MAX_QUERY_CHARS"], results=results, message=message,
+    ), status
+
+
 @bp.route("/")
 def form():
-    """Show the search form and, when a question was asked, its results."""
-    args = request.args
-    context = {
-        "q": args.get("q", ""),
-        "k": args.get("k", settings.DEFAULT_K),
-        "mode": args.get("mode", "hybrid"),
-        "group": args.get("group", ""),
-        "modes": settings.MODES,
-        "hits": None,
-        "error": None,
-        "low_confidence": False,
-    }
-    status = 200
-    if "q" in args:
-        try:
-            params = parse_search(args, max_chars=current_app.config["MAX_QUERY_CHARS"])
-            searcher = get_searcher()
-            hits = searcher.search(params.q, params.k, params.mode, params.group)
-            context.update(k=params.k, hits=hits, low_confidence=searcher.is_low_confidence(params.q, hits))
-        except BadQuery as exc:
-            context["error"], status = str(exc), 400
-        except DocsearchError as exc:
-            log.error("search unavailable: %s", exc)
-            context["error"], status = str(exc), 503
-    return render_template("index.html", **context), status
+    """Show the search form and, when a question was asked, a page of its results."""
+    if "q" not in request.args:
+        return _form_page()
+    # A box left empty (Results, page) means its default, as in any GET form.
+    args = {name: value for name, value in request.args.items() if name == "q" or value.strip()}
+    if not args["q"].strip():
+        raise BadQuery("Type a question to search for.")
+    params = parse_search(args, max_chars=current_app.config["MAX_QUERY_CHARS"])
+    page = whole_number(args.get("page"), "page", 1, settings.MAX_K)
+    return _form_page(search_page(params, page))
+
+
+def _id(value: str | None, name: str) -> int:
+    """Return an id from the URL, 0 when absent, or raise BadQuery naming it."""
+    try:
+        return whole_number(value, name, 0, settings.MAX_ID)
+    except BadQuery:
+        raise BadQuery(f"{name} must be a whole number, as in the results' links, not {value[:40]!r}") from None
+
+
+@bp.route("/doc/<file_id>")
+def document(file_id: str):
+    """Show an indexed file whole, its passage marked and scrolled to (#passage-<id>), all escaped."""
+    try:
+        number = _id(file_id, "document id")
+    except BadQuery:
+        abort(404, f"There is no document {file_id[:40]!r}: document ids are the numbers in the results' links.")
+    passage_id = _id(request.args.get("passage"), "passage")
+    linked = _id(request.args.get("generation"), "generation")
+    searcher = get_searcher()
+    live = searcher.manifest.generation
+    stale = [] if linked in (0, live) else [
+        f"This link was made for index generation {linked}; the index has been rebuilt since (generation {live}), "
+        "so its ids may now name another passage: search again if this is not the one you meant."
+    ]
+    doc = searcher.document(number)
+    if doc is None:
+        abort(404, " ".join([f"There is no document {number} in the index.", *stale]))
+    passage = doc.passage(passage_id) if passage_id else None
+    if passage_id and passage is None:
+        abort(404, " ".join([f"Document {number} ({doc.path}) has no passage {passage_id}.", *stale]))
+    spans = [[passage.start, passage.end]] if passage else []
+    opening = Markup('<mark id="passage-%d" class="passage">') % passage_id
+    body = None if doc.text is None else mark(doc.text, spans, opening)
+    notices = stale + ([f"{doc.problem}; these are its passages as indexed."] if doc.problem else [])
+    return render_template("document.html", doc=doc, passage=passage, body=body, notices=notices, generation=live)
+
+
+def _error_page(message: str, status: int):
+    """Answer an error on a page: the form with a message, JSON if asked for it, else a message page."""
+    if request.endpoint == "web.form":
+        return _form_page(message=message, status=status)
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return error_response(message, status)
+    return render_template("message.html", message=message, status=status), status
+
+
+handle_errors(bp, _error_page, "Something went wrong on the server, not in your question; its log has the details.")

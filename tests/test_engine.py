@@ -56,3 +56,19 @@ def test_repeated_queries_are_embedded_once(searcher, monkeypatch):
     second = searcher.search(question, k=3, mode="dense")
     assert calls == [[question]]
     assert first and second and not searcher.query_vector(question).flags.writeable
+
+
+def test_document_is_the_file_as_indexed_with_its_passages_in_order(searcher):
+    hit = searcher.search("Which 2008 agreement governs the strategic dialogue?", k=1)[0]
+    document = searcher.document(hit.file_id)
+    assert document.path == hit.source and document.problem is None
+    assert document.text == read_text(DOCS_CORPUS / hit.source)
+    assert [p.number for p in document.passages] == list(range(1, len(document.passages) + 1))
+    assert all(document.text[p.start:p.end] == p.text for p in document.passages)
+    assert document.passage(hit.id).text == hit.text and document.passage(10**6) is None
+    assert searcher.document(10**6) is None
+
+
+def test_api_results_do_not_carry_the_file_id(searcher):
+    hit = searcher.search("Iraq", k=1)[0]
+    assert hit.file_id >= 1 and "file_id" not in hit.to_dict()

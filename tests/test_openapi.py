@@ -160,7 +160,7 @@ def test_openapi_json_is_a_valid_openapi_document(client):
     document = response.get_json()
     validate_openapi(document)
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {"/api/search", "/healthz", "/", "/openapi.json"}
+    assert set(document["paths"]) == {"/api/search", "/healthz", "/", "/openapi.json", "/doc/{file_id}"}
     assert set(document["paths"]["/api/search"]) == {"get", "post"}
     schema = schemathesis.openapi.from_dict(document)
     assert {op.ok().label for op in schema.get_all_operations()} >= {

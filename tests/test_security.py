@@ -15,9 +15,11 @@ PAYLOADS = [
     "javascript:alert(1)",
     "'><svg onload=alert(1)>",
 ]
-# The tags the form itself uses; anything else in a page was injected.
-PAGE_TAGS = {"html", "head", "meta", "title", "link", "body", "main", "h1", "a", "form", "label", "input", "button",
-             "div", "select", "option", "p", "ol", "li", "span", "mark"}
+# The tags the pages themselves use; anything else in a page was injected. Their one script is
+# checked apart: SCRIPT, by src, with nothing inline.
+PAGE_TAGS = {"html", "head", "meta", "title", "link", "body", "main", "header", "section", "h1", "a", "form", "label",
+             "input", "button", "div", "select", "option", "p", "ol", "li", "span", "mark"}
+SCRIPT = "/static/search.js"
 URL_ATTRIBUTES = {"href", "src", "action", "formaction"}
 
 
@@ -28,10 +30,15 @@ class PageParser(HTMLParser):
         super().__init__()
         self.tags: list[str] = []
         self.attributes: list[tuple[str, str, str | None]] = []
+        self.inline: list[str] = []  # text inside script and style elements
 
     def handle_starttag(self, tag, attrs):
         self.tags.append(tag)
         self.attributes.extend((tag, name, value) for name, value in attrs)
+
+    def handle_data(self, data):
+        if self.tags and self.tags[-1] in ("script", "style") and data.strip():
+            self.inline.append(data)
 
 
 def parse(html: str) -> PageParser:
@@ -44,12 +51,20 @@ def parse(html: str) -> PageParser:
 def assert_nothing_injected(html: str) -> None:
     """Fail if the page holds a tag, event handler or javascript: URL the form does not put there."""
     page = parse(html)
-    assert set(page.tags) <= PAGE_TAGS, set(page.tags) - PAGE_TAGS
+    assert set(page.tags) - {"script"} <= PAGE_TAGS, set(page.tags) - PAGE_TAGS
+    assert_only_own_script(page)
     assert not [a for a in page.attributes if a[1].startswith("on")]
     assert not [a for a in page.attributes if a[1] in URL_ATTRIBUTES and (a[2] or "").strip().lower().startswith("javascript:")]
     for payload in PAYLOADS:
         if any(c in payload for c in "<>\"'"):
             assert payload not in html
+
+
+def assert_only_own_script(page: PageParser) -> None:
+    """Fail unless every script element is the form's own file, loaded by src, with nothing inline."""
+    sources = [value for tag, name, value in page.attributes if tag == "script" and name == "src"]
+    assert sources == [SCRIPT] * page.tags.count("script"), sources
+    assert page.inline == []
 
 
 def directives(policy: str) -> dict[str, list[str]]:
@@ -70,7 +85,7 @@ def assert_security_headers(response) -> None:
     assert headers["X-Frame-Options"] == "DENY"
     policy = directives(headers["Content-Security-Policy"])
     assert policy["default-src"] == ["'none'"]
-    for kind in ("style-src", "script-src", "img-src", "form-action"):
+    for kind in ("style-src", "script-src", "img-src", "form-action", "connect-src"):
         assert policy[kind] == ["'self'"], kind
     assert policy["frame-ancestors"] == policy["base-uri"] == policy["object-src"] == ["'none'"]
     assert not any(value in ("'unsafe-inline'", "'unsafe-eval'", "*", "data:") for values in policy.values() for value in values)
@@ -88,6 +103,9 @@ def assert_security_headers(response) -> None:
         ("GET", "/healthz", 200, "application/json"),
         ("GET", "/openapi.json", 200, "application/json"),
         ("GET", "/static/style.css", 200, "text/css"),
+        ("GET", "/static/search.js", 200, "text/javascript"),
+        ("GET", "/doc/1?passage=1", 200, "text/html"),
+        ("GET", "/doc/999", 404, "text/html"),
         ("GET", "/no/such/page", 404, "application/json"),
         ("GET", "/static/missing.css", 404, "application/json"),
         ("DELETE", "/api/search", 405, "application/json"),
@@ -108,7 +126,7 @@ def test_security_headers_on_413_500_and_503(app, tmp_path, monkeypatch):
     assert broken.status_code == 500
     assert_security_headers(broken)
     no_index = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path)}).test_client()
-    for path in ("/api/search?q=Iraq", "/?q=Iraq"):
+    for path in ("/api/search?q=Iraq", "/?q=Iraq", "/doc/1"):
         response = no_index.get(path)
         assert response.status_code == 503
         assert_security_headers(response)
@@ -118,13 +136,17 @@ def test_the_form_works_under_its_policy(client):
     """Nothing on the page needs more than the policy allows: no inline script or style, only own files."""
     html = client.get("/", query_string={"q": "Iraq agreement"}).get_data(as_text=True)
     page = parse(html)
-    assert "script" not in page.tags and "style" not in page.tags
+    assert page.tags.count("script") == 1 and "style" not in page.tags
+    assert_only_own_script(page)
     assert not [a for a in page.attributes if a[1] == "style"]
     for tag, name, value in page.attributes:
         if name in URL_ATTRIBUTES:
             assert value.startswith("/") and not value.startswith("//"), (tag, name, value)
     stylesheet = next(v for t, n, v in page.attributes if t == "link" and n == "href")
     assert client.get(stylesheet).status_code == 200
+    script = client.get(SCRIPT)
+    assert script.status_code == 200 and script.mimetype in ("text/javascript", "application/javascript")
+    assert "innerHTML" not in script.get_data(as_text=True)  # it never turns text into markup
 
 
 # --- payloads in the query ----------------------------------------------------------------------
@@ -202,6 +224,11 @@ def test_corpus_text_and_file_names_are_escaped(hostile_app, question, source):
     assert answer.mimetype == "application/json"
     hit = answer.get_json()["results"][0]
     assert hit["source"] == source and hit["text"] == CORPUS[source]
+    link = html.split('<a class="source" href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    view = client.get(link)
+    assert view.status_code == 200
+    assert_nothing_injected(view.get_data(as_text=True))
+    assert str(escape(CORPUS[source])) in view.get_data(as_text=True)
 
 
 def test_highlights_inside_a_payload_stay_escaped(hostile_app):

@@ -1,6 +1,7 @@
 """Incremental sync, the writer lock and integrity checks on load."""
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -76,6 +77,15 @@ def test_changed_settings_rebuild_everything(corpus, tmp_path, encoder):
     assert report.written and report.unchanged == 0 and len(report.added) == 5
     assert report.rebuilt_because == "settings changed (min_words 10 -> 3)"
     assert report.manifest.min_words == 3
+
+
+def test_manifest_records_the_corpus_folder_and_a_move_rewrites_it_without_embedding(corpus, tmp_path, encoder):
+    index_dir = tmp_path / "index"
+    assert build_index(corpus, index_dir, encoder=encoder).manifest.corpus == str(corpus.resolve())
+    moved = shutil.move(corpus, tmp_path / "moved")
+    report = build_index(moved, index_dir, encoder=encoder)
+    assert report.written and report.embedded == 0 and report.unchanged == 5
+    assert report.manifest.corpus == str(Path(moved).resolve()) and report.manifest.generation == 2
 
 
 def test_a_second_writer_is_refused_at_once(corpus, tmp_path, encoder, runner):
