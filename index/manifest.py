@@ -33,6 +33,9 @@ class Manifest:
     backend: str = "torch"  # what embedded the passages (index.embed.BACKENDS); queries use the same
     vector_index: str = "flat"  # FAISS index kind: flat, hnsw, flat-sq8 or hnsw-sq8 (index.store)
     lexical: str = ""  # how the BM25 index was made (index.lexical.SETTINGS)
+    vector_store: str = "faiss"  # where the vectors live: faiss (vectors.faiss) or milvus (index.vectors)
+    milvus_uri: str = ""  # the Milvus Lite folder or server the vectors were written to
+    milvus_collection: str = ""  # the collection that holds this generation's vectors
     # name -> {"bytes": size, "sha256": hash} of each data file, checked on load
     checksums: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION

@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import IndexNotFound
+from .errors import IndexNotFound, StoreUnavailable
 from .vectors import Neighbours
 
 log = logging.getLogger(__name__)
@@ -35,13 +35,33 @@ HNSW_EF_SEARCH = 384
 TOKEN_VARIABLE = "DOCSEARCH_MILVUS_TOKEN"
 
 
+def is_lite(uri: str) -> bool:
+    """Tell whether a Milvus URI names a Milvus Lite folder rather than a server."""
+    return not uri.startswith(("http://", "https://", "tcp://", "unix:"))
+
+
+def check_uri(uri: str) -> str:
+    """Return the URI, a Lite folder made absolute; raise ValueError for one pymilvus would misread."""
+    if not is_lite(uri):
+        return uri
+    if not uri.endswith(".db"):
+        raise ValueError(f"a Milvus Lite URI is a folder path ending in .db (or use http://host:19530), not {uri!r}")
+    return str(Path(uri).resolve())
+
+
 def connect(uri: str):
     """Return a MilvusClient for a Milvus Lite folder or a server URL."""
-    from pymilvus import MilvusClient
+    try:
+        from pymilvus import MilvusClient, MilvusException
+    except ImportError:
+        raise StoreUnavailable("the Milvus store needs pymilvus and milvus-lite: pip install 'docsearch[milvus]'") from None
 
-    if not uri.startswith(("http://", "https://", "tcp://", "unix:")):
+    if is_lite(check_uri(uri)):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
-    return MilvusClient(uri, token=os.environ.get(TOKEN_VARIABLE, ""))
+    try:
+        return MilvusClient(uri, token=os.environ.get(TOKEN_VARIABLE, ""))
+    except MilvusException as exc:
+        raise StoreUnavailable(f"cannot reach Milvus at {uri}: {exc}") from None
 
 
 def collection_prefix(index_dir: Path) -> str:
@@ -143,10 +163,32 @@ class MilvusStore:
         self.client.close()
 
 
-def drop_old_collections(client, index_dir: Path, keep: Sequence[str]) -> None:
-    """Drop the collections of an index's generations other than those kept."""
+def write_collection(manifest, vectors: np.ndarray, sources: np.ndarray) -> None:
+    """Write a generation's vectors and source file ids to its own new collection."""
+    store = MilvusStore.create(connect(manifest.milvus_uri), manifest.milvus_collection, manifest.dimension,
+                               manifest.vector_index)
+    try:
+        store.add(np.arange(1, len(vectors) + 1, dtype=np.int64), vectors, sources)
+        store.flush()
+    finally:
+        store.close()
+
+
+def open_collection(manifest, uri: str = "") -> MilvusStore:
+    """Open a generation's collection, on uri or else where the manifest says it was written."""
+    return MilvusStore.open(connect(uri or manifest.milvus_uri), manifest.milvus_collection, manifest.dimension,
+                            manifest.vector_index)
+
+
+def drop_old_collections(manifest, index_dir: Path, kept_generation: str | None) -> None:
+    """Drop the index's collections other than the new live one and the one live before it."""
     prefix = collection_prefix(index_dir) + "_gen_"
-    for name in client.list_collections():
-        if name.startswith(prefix) and name not in keep:
-            log.info("dropping old generation collection %s", name)
-            client.drop_collection(name)
+    keep = {manifest.milvus_collection, prefix + kept_generation[4:] if kept_generation else None}
+    client = connect(manifest.milvus_uri)
+    try:
+        for name in client.list_collections():
+            if name.startswith(prefix) and name not in keep:
+                log.info("dropping old generation collection %s", name)
+                client.drop_collection(name)
+    finally:
+        client.close()

@@ -11,3 +11,5 @@ MAX_BODY_BYTES = 64 * 1024
 MODES = ("hybrid", "dense", "lexical")
 # The embedding backends of index.embed.BACKENDS, named here so --help needs no heavy import.
 BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8")
+# Where the vectors live (index.vectors.STORES).
+STORES = ("faiss", "milvus")
