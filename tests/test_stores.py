@@ -1,4 +1,4 @@
-"""One contract for every VectorStore: FAISS and Milvus Lite.
+"""One contract for every VectorStore: FAISS, Milvus Lite and (slow) a real Milvus server.
 
 Every store gets the same synthetic unit vectors and must give the same exact
 neighbours as a NumPy brute-force search, see deletes at once, and filter by
@@ -27,7 +27,7 @@ def lite_uri(tmp_path_factory) -> str:
     return str(tmp_path_factory.mktemp("milvus_lite") / "milvus.db")
 
 
-@pytest.fixture(params=["faiss", "milvus-lite"])
+@pytest.fixture(params=["faiss", "milvus-lite", pytest.param("milvus-server", marks=pytest.mark.slow)])
 def make_store(request):
     """A factory of empty exact stores of one kind, closed after the test."""
     made = []
@@ -40,7 +40,7 @@ def make_store(request):
         else:
             from index.milvus import MilvusStore, connect
 
-            uri = request.getfixturevalue("lite_uri")
+            uri = request.getfixturevalue("lite_uri" if request.param == "milvus-lite" else "milvus_server_uri")
             store = MilvusStore.create(connect(uri), f"contract_{next(_collections)}", dimension)
         made.append(store)
         return store
