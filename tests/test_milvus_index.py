@@ -82,15 +82,18 @@ def test_sync_reuses_milvus_vectors_and_drops_old_collections(tmp_path, encoder)
         f"{prefix}_gen_000002", f"{prefix}_gen_000003"]
 
 
-def test_cli_index_then_serve_with_milvus_answers_as_faiss(tmp_path, searcher):
+@pytest.mark.parametrize("milvus", ["lite", pytest.param("server", marks=pytest.mark.slow)])
+def test_cli_index_then_serve_with_milvus_answers_as_faiss(tmp_path, searcher, request, milvus):
     index_dir = tmp_path / "index"
+    uri = str(index_dir / "milvus.db") if milvus == "lite" else request.getfixturevalue("milvus_server_uri")
+    store = ["--store", "milvus"] if milvus == "lite" else ["--store", "milvus", "--milvus-uri", uri]
     build = subprocess.run(
-        [sys.executable, "-m", "search", "index", str(DOCS_CORPUS), "--index-dir", str(index_dir), "--store", "milvus"],
+        [sys.executable, "-m", "search", "index", str(DOCS_CORPUS), "--index-dir", str(index_dir), *store],
         capture_output=True, text=True, timeout=300,
     )
     assert build.returncode == 0, build.stderr
-    assert f"in Milvus {index_dir / 'milvus.db'}" in build.stdout
-    with serving(["--index-dir", str(index_dir), "--store", "milvus"], tmp_path / "serve.log") as base:
+    assert f"in Milvus {uri}" in build.stdout
+    with serving(["--index-dir", str(index_dir), *store], tmp_path / "serve.log") as base:
         for question in QUESTIONS:
             status, body = fetch(base + "/api/search?" + urllib.parse.urlencode({"q": question, "k": 5, "mode": "dense"}))
             assert status == 200, body
