@@ -29,5 +29,5 @@ class IndexCorrupt(DocsearchError):
     """An index generation's files do not match its manifest."""
 
 
-class StoreUnavailable(DocsearchError):
-    """The vector store cannot be reached, or its client is not installed."""
+class EngineUnavailable(DocsearchError):
+    """An outside engine (a Milvus server, a Ray cluster) cannot be reached, or its client is not installed."""

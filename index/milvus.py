@@ -23,7 +23,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import IndexNotFound, StoreUnavailable
+from .errors import IndexNotFound, EngineUnavailable
 from .vectors import Neighbours
 
 log = logging.getLogger(__name__)
@@ -54,14 +54,14 @@ def connect(uri: str):
     try:
         from pymilvus import MilvusClient, MilvusException
     except ImportError:
-        raise StoreUnavailable("the Milvus store needs pymilvus and milvus-lite: pip install 'docsearch[milvus]'") from None
+        raise EngineUnavailable("the Milvus store needs pymilvus and milvus-lite: pip install 'docsearch[milvus]'") from None
 
     if is_lite(check_uri(uri)):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     try:
         return MilvusClient(uri, token=os.environ.get(TOKEN_VARIABLE, ""))
     except MilvusException as exc:
-        raise StoreUnavailable(f"cannot reach Milvus at {uri}: {exc}") from None
+        raise EngineUnavailable(f"cannot reach Milvus at {uri}: {exc}") from None
 
 
 def collection_prefix(index_dir: Path) -> str:

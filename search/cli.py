@@ -78,15 +78,21 @@ def _progress_bar():
 
 def run_build(corpus: Path, index_dir: Path, model: str | None, full: bool = False, max_file_mb: float = 10,
               backend: str | None = None, vector_index: str = "auto", sq8: bool = False, store: str | None = None,
-              milvus_uri: str | None = None):
-    """Build or sync the index, print what changed, and return the loaded Encoder."""
+              milvus_uri: str | None = None, ray_address: str | None = None):
+    """Build or sync the index, print what changed, and return the loaded (local) Encoder."""
     from index import DEFAULT_MODEL, Encoder, build_index
 
     click.echo(f"indexing {corpus} into {index_dir}", err=True)
     began = time.perf_counter()
     built = _live_manifest(index_dir)
     encoder = Encoder(model or DEFAULT_MODEL, backend=backend or (built and built.backend))
-    report = build_index(corpus, index_dir, encoder=encoder, progress=_progress_bar(), full=full,
+    embedder = encoder
+    if ray_address:
+        from index.distributed import RayEncoder
+
+        embedder = RayEncoder(encoder, ray_address)
+        click.echo(f"embedding on Ray ({ray_address})", err=True)
+    report = build_index(corpus, index_dir, encoder=embedder, progress=_progress_bar(), full=full,
                          max_file_bytes=int(max_file_mb * 2**20), vector_index=vector_index, sq8=sq8,
                          store=_store_config(built, store, milvus_uri))
     for s in report.skipped:
@@ -162,15 +168,21 @@ def cli(verbose: bool) -> None:
 @click.option("--sq8", is_flag=True, help="Store vectors as 8-bit scalars: a quarter of the memory, slightly lower recall.")
 @store_option
 @milvus_uri_option
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              envvar="DOCSEARCH_RAY", show_envvar=True,
+              help="Embed on Ray: a small local instance, or the cluster at ADDRESS (ray://host:10001, or auto). "
+                   "Give it as --ray=ADDRESS, or after CORPUS.")
 @_domain_errors
 def index_command(corpus: Path, index_dir: Path, model: str | None, backend: str | None, max_file_mb: float,
-                  full: bool, vector_index: str, sq8: bool, store: str | None, milvus_uri: str | None) -> None:
+                  full: bool, vector_index: str, sq8: bool, store: str | None, milvus_uri: str | None,
+                  ray_address: str | None) -> None:
     """Build the index of CORPUS (default: docs_corpus), or bring it up to date.
 
     Only new and changed files are embedded; files gone from CORPUS are removed.
     """
     try:
-        run_build(corpus, index_dir, model, full, max_file_mb, backend, vector_index, sq8, store, milvus_uri)
+        run_build(corpus, index_dir, model, full, max_file_mb, backend, vector_index, sq8, store, milvus_uri,
+                  ray_address)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
 

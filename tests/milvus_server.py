@@ -10,6 +10,7 @@ gRPC port. Nothing of the server is reachable from another host.
 from __future__ import annotations
 
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -25,6 +26,11 @@ def can_isolate() -> bool:
     return subprocess.run(["unshare", "--net", "true"], capture_output=True).returncode == 0
 
 
+def in_own_network(command: list[str]) -> list[str]:
+    """Return the command run in a new network namespace where only loopback exists (and is up)."""
+    return ["unshare", "--net", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *command]
+
+
 def _server_class():
     """Return MilvusServer with its executable wrapped to start in a new network namespace."""
     from milvus import MilvusServer
@@ -36,7 +42,7 @@ def _server_class():
             """Return a wrapper that brings up loopback in a new namespace, then runs Milvus."""
             real = super().get_milvus_executable_path()
             wrapper = Path(real).with_name("milvus-isolated")  # beside the libraries: LD_LIBRARY_PATH is its folder
-            wrapper.write_text(f"#!/bin/sh\nexec unshare --net sh -c 'ip link set lo up && exec \"$0\" \"$@\"' {real} \"$@\"\n")
+            wrapper.write_text(f"#!/bin/sh\nexec {shlex.join(in_own_network([real]))} \"$@\"\n")
             wrapper.chmod(0o755)
             return str(wrapper)
 
