@@ -180,8 +180,24 @@ def open_collection(manifest, uri: str = "") -> MilvusStore:
                             manifest.vector_index)
 
 
+def drop_collection(manifest) -> None:
+    """Drop a generation's collection where it was written; a Milvus that cannot be reached is only logged."""
+    try:
+        client = connect(manifest.milvus_uri)
+    except EngineUnavailable as exc:
+        log.warning("could not drop collection %s of an old generation: %s", manifest.milvus_collection, exc)
+        return
+    try:
+        client.drop_collection(manifest.milvus_collection)
+    finally:
+        client.close()
+
+
 def drop_old_collections(manifest, index_dir: Path, kept_generation: str | None) -> None:
-    """Drop the index's collections other than the new live one and the one live before it."""
+    """Drop the index's collections on this Milvus but the new live one and the one before it.
+
+    Besides old generations' collections, this catches those of builds that died before going live.
+    """
     prefix = collection_prefix(index_dir) + "_gen_"
     keep = {manifest.milvus_collection, prefix + kept_generation[4:] if kept_generation else None}
     client = connect(manifest.milvus_uri)

@@ -31,7 +31,7 @@ import faiss
 import numpy as np
 
 from .corpus import Skipped, SourceFile
-from .errors import IndexCorrupt, IndexNotFound
+from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from .lexical import LEXICAL_DIR, write_lexical
 from .manifest import MANIFEST_NAME, Manifest
 from .passages import Passage
@@ -292,10 +292,23 @@ def next_generation(index_dir: Path) -> int:
 
 
 def _remove_old_generations(index_dir: Path, keep: set) -> None:
-    """Delete every generation but the new live one and the one live before it."""
+    """Delete every generation but the new live one and the one live before it, Milvus collections included."""
     for old in index_dir.glob("gen-*"):
         if old.name not in keep and old.is_dir():
+            _drop_collection_of(old)
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _drop_collection_of(folder: Path) -> None:
+    """Drop the Milvus collection of a generation about to be deleted, if it has one."""
+    try:
+        manifest = Manifest.read(folder / MANIFEST_NAME, for_reuse=True)
+    except (IndexCorrupt, IndexMismatch):
+        return  # an incomplete or foreign generation: nothing of it was made live
+    if manifest.vector_store == "milvus":
+        from .milvus import drop_collection
+
+        drop_collection(manifest)
 
 
 class PreviousIndex:

@@ -82,6 +82,19 @@ def test_sync_reuses_milvus_vectors_and_drops_old_collections(tmp_path, encoder)
         f"{prefix}_gen_000002", f"{prefix}_gen_000003"]
 
 
+def test_switching_back_to_faiss_drops_the_milvus_collections(tmp_path, encoder):
+    from index import build_index
+    from index.milvus import collection_prefix, connect
+    from index.vectors import StoreConfig
+
+    milvus = StoreConfig("milvus", str(tmp_path / "milvus.db"))
+    for store in (milvus, milvus, StoreConfig(), StoreConfig()):
+        report = build_index(DOCS_CORPUS, tmp_path / "index", encoder=encoder, store=store, full=True)
+    assert report.manifest.vector_store == "faiss" and report.manifest.generation == 4
+    prefix = collection_prefix(tmp_path / "index")
+    assert [n for n in connect(milvus.milvus_uri).list_collections() if n.startswith(prefix)] == []
+
+
 @pytest.mark.parametrize("milvus", ["lite", pytest.param("server", marks=pytest.mark.slow)])
 def test_cli_index_then_serve_with_milvus_answers_as_faiss(tmp_path, searcher, request, milvus):
     index_dir = tmp_path / "index"
