@@ -21,6 +21,7 @@ from .lock import IndexLock
 from .manifest import FORMAT_VERSION, MANIFEST_NAME, Manifest
 from .passages import MIN_WORDS, Passage, split_passages, whole_passage
 from .store import PreviousIndex, current_generation, next_generation, vector_index_kind, verify_generation, write_index
+from .vectors import StoreConfig
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,7 @@ def build_index(
     full: bool = False,
     vector_index: str = "auto",
     sq8: bool = False,
+    store: StoreConfig | None = None,
 ) -> BuildReport:
     """Build or sync the index of a corpus folder into index_dir and make it live.
 
@@ -70,7 +72,7 @@ def build_index(
     """
     files, skipped = read_corpus(corpus, max_file_bytes)
     return build_documents(files, index_dir, skipped, model, encoder, min_words, progress, full=full,
-                           vector_index=vector_index, sq8=sq8, corpus=str(Path(corpus).resolve()))
+                           vector_index=vector_index, sq8=sq8, store=store, corpus=str(Path(corpus).resolve()))
 
 
 def _open_previous(index_dir: Path, wanted: dict, full: bool) -> tuple[PreviousIndex | None, str | None]:
@@ -91,7 +93,7 @@ def _open_previous(index_dir: Path, wanted: dict, full: bool) -> tuple[PreviousI
     try:
         verify_generation(folder, manifest)
         return PreviousIndex(folder, manifest), None
-    except (IndexCorrupt, sqlite3.Error, RuntimeError) as exc:
+    except (IndexCorrupt, IndexNotFound, sqlite3.Error, RuntimeError) as exc:  # IndexNotFound: a Milvus collection gone
         return None, f"the index is damaged ({exc})"
 
 
@@ -107,6 +109,7 @@ def build_documents(
     full: bool = False,
     vector_index: str = "auto",
     sq8: bool = False,
+    store: StoreConfig | None = None,
     corpus: str = "",
 ) -> BuildReport:
     """Build or sync an index of documents already read (a folder's, or a dataset's).
@@ -119,10 +122,15 @@ def build_documents(
     truncates: only for reproducing benchmark protocols that do so.
     ``vector_index`` ("auto", "flat" or "hnsw") and ``sq8`` choose how the
     vectors are stored and searched (see index.store); changing them rewrites
-    the index without embedding anything again. ``corpus`` is the folder the
-    files were read from, recorded in the manifest ("" for a dataset).
+    the index without embedding anything again. ``store`` says where the
+    vectors go (index.vectors): FAISS by default, or Milvus; changing it also
+    rewrites without embedding. ``corpus`` is the folder the files were read
+    from, recorded in the manifest ("" for a dataset).
     """
     vector_index_kind(0, vector_index)  # refuse a bad name before any work
+    store = _resolve_store(store or StoreConfig(), Path(index_dir))
+    if store.kind == "milvus" and sq8:
+        raise ValueError("the Milvus store keeps float vectors; --sq8 is for the FAISS store")
     if chunking not in CHUNKINGS:
         raise ValueError(f"chunking must be passages or whole, not {chunking!r}")
     began = time.perf_counter()
@@ -134,8 +142,8 @@ def build_documents(
         previous, rebuilt_because = _open_previous(index_dir, wanted, full)
         try:
             storage = {"vector_index": vector_index, "sq8": sq8}
-            return _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt_because, progress, began,
-                         corpus)
+            return _sync(files, index_dir, skipped, encoder, wanted, storage, store, previous, rebuilt_because, progress,
+                         began, corpus)
         finally:
             if previous:
                 previous.close()
@@ -148,8 +156,8 @@ def _split(f: SourceFile, encoder: Encoder, wanted: dict) -> list[Passage]:
     return split_passages(f.path, f.text, encoder.token_starts, wanted["max_passage_tokens"], wanted["min_words"])
 
 
-def _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt_because, progress, began,
-          corpus) -> BuildReport:
+def _sync(files, index_dir, skipped, encoder, wanted, storage, store, previous, rebuilt_because, progress,
+          began, corpus) -> BuildReport:
     """Reuse unchanged files, embed the rest, and write a new generation if anything changed."""
     report = BuildReport(manifest=None, generation_dir=index_dir, skipped=list(skipped), rebuilt_because=rebuilt_because)
     known = previous.files if previous else {}
@@ -166,7 +174,8 @@ def _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt
     # in another folder, is rewritten (without embedding).
     same_storage = (previous and previous.manifest.format_version == FORMAT_VERSION
                     and previous.manifest.lexical == LEXICAL_SETTINGS and previous.manifest.corpus == corpus
-                    and previous.manifest.vector_index == vector_index_kind(previous.manifest.passages, **storage))
+                    and previous.manifest.vector_index == vector_index_kind(previous.manifest.passages, **storage)
+                    and (previous.manifest.vector_store, previous.manifest.milvus_uri) == (store.kind, store.milvus_uri))
     if same_storage and not (report.added or report.changed or report.removed) and previous.skipped == {
         (s.path, s.reason) for s in skipped
     }:
@@ -189,6 +198,7 @@ def _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt
         parts.append(vs if vs is not None else np.array([next(new_rows) for _ in ps], np.float32).reshape(len(ps), -1))
     vectors = np.vstack(parts)
     passages = [p for ps, _ in segments for p in ps]
+    generation = next_generation(index_dir)
     manifest = Manifest(
         **wanted,
         files=len(files),
@@ -197,10 +207,30 @@ def _sync(files, index_dir, skipped, encoder, wanted, storage, previous, rebuilt
         corpus_fingerprint=corpus_fingerprint(files),
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - began, 3),
-        generation=next_generation(index_dir),
+        generation=generation,
         vector_index=vector_index_kind(len(passages), **storage),
         lexical=LEXICAL_SETTINGS,
         corpus=corpus,
+        **_store_fields(store, index_dir, generation),
     )
     report.generation_dir, report.manifest = write_index(index_dir, manifest, files, passages, skipped, vectors)
     return report
+
+
+def _resolve_store(store: StoreConfig, index_dir: Path) -> StoreConfig:
+    """Return the store with its Milvus URI checked; Milvus Lite in index_dir/milvus.db by default."""
+    if store.kind == "faiss":
+        return StoreConfig()
+    from .milvus import check_uri
+
+    return StoreConfig("milvus", check_uri(store.milvus_uri or str(index_dir / "milvus.db")))
+
+
+def _store_fields(store: StoreConfig, index_dir: Path, generation: int) -> dict:
+    """Return the manifest fields that say where a generation's vectors live."""
+    if store.kind == "faiss":
+        return {"vector_store": "faiss"}
+    from .milvus import collection_name
+
+    return {"vector_store": "milvus", "milvus_uri": store.milvus_uri,
+            "milvus_collection": collection_name(index_dir, generation)}

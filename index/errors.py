@@ -27,3 +27,7 @@ class IndexBusy(DocsearchError):
 
 class IndexCorrupt(DocsearchError):
     """An index generation's files do not match its manifest."""
+
+
+class EngineUnavailable(DocsearchError):
+    """An outside engine (a Milvus server, a Ray cluster) cannot be reached, or its client is not installed."""

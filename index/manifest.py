@@ -36,6 +36,9 @@ class Manifest:
     # The absolute folder the files were read from, so the query side can show a whole file;
     # "" when the documents did not come from a folder (a dataset) or an older docsearch built it.
     corpus: str = ""
+    vector_store: str = "faiss"  # where the vectors live: faiss (vectors.faiss) or milvus (index.vectors)
+    milvus_uri: str = ""  # the Milvus Lite folder or server the vectors were written to
+    milvus_collection: str = ""  # the collection that holds this generation's vectors
     # name -> {"bytes": size, "sha256": hash} of each data file, checked on load
     checksums: dict = field(default_factory=dict)
     format_version: int = FORMAT_VERSION

@@ -8,7 +8,9 @@ Layout of an index directory::
         lexical/            BM25 index of the passages' terms (index.lexical, bm25s files)
         vectors.faiss       inner-product index of unit vectors, keyed by passage id: exact
                             (flat) up to EXACT_UP_TO passages, HNSW above; optionally
-                            stored as 8-bit scalars (SQ8)
+                            stored as 8-bit scalars (SQ8). With the Milvus store there is
+                            no such file: the vectors are in the Milvus collection the
+                            manifest names (index.milvus)
         manifest.json       written last: a generation without it is incomplete
 
 Readers follow CURRENT, so they see either the old or the new generation.
@@ -29,10 +31,11 @@ import faiss
 import numpy as np
 
 from .corpus import Skipped, SourceFile
-from .errors import IndexCorrupt, IndexNotFound
+from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from .lexical import LEXICAL_DIR, write_lexical
 from .manifest import MANIFEST_NAME, Manifest
 from .passages import Passage
+from .vectors import FaissStore, VectorStore
 
 CURRENT = "CURRENT"
 DB_NAME = "passages.sqlite"
@@ -83,6 +86,11 @@ def _fsync_path(path: Path) -> None:
         os.close(fd)
 
 
+def _file_ids(files: Sequence[SourceFile]) -> dict[str, int]:
+    """Return each file's id (files.id): its 1-based place in the corpus."""
+    return {f.path: file_id for file_id, f in enumerate(files, start=1)}
+
+
 def _write_db(path: Path, files: Sequence[SourceFile], passages: Sequence[Passage], skipped: Iterable[Skipped]) -> None:
     """Write files, passages and skipped files to a new SQLite database."""
     counts: dict[str, int] = {}
@@ -91,9 +99,9 @@ def _write_db(path: Path, files: Sequence[SourceFile], passages: Sequence[Passag
     db = sqlite3.connect(path)
     try:
         db.executescript(SCHEMA)
-        file_ids = {}
-        for file_id, f in enumerate(files, start=1):
-            file_ids[f.path] = file_id
+        file_ids = _file_ids(files)
+        for f in files:
+            file_id = file_ids[f.path]
             db.execute(
                 "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
                 (file_id, f.path, f.sha256, f.size, f.encoding, counts.get(f.path, 0)),
@@ -161,6 +169,24 @@ def read_vectors(path: Path) -> faiss.Index:
     return index
 
 
+def open_vectors(folder: Path, manifest: Manifest, milvus_uri: str = "") -> VectorStore:
+    """Open a generation's vectors where its manifest says they live (milvus_uri overrides its URI)."""
+    if manifest.vector_store == "milvus":
+        from .milvus import open_collection
+
+        return open_collection(manifest, milvus_uri)
+    database = folder / DB_NAME
+
+    def ids_of_source(file_id: int) -> np.ndarray:
+        db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        try:
+            return np.array([i for (i,) in db.execute("SELECT id FROM passages WHERE file_id = ?", (file_id,))], np.int64)
+        finally:
+            db.close()
+
+    return FaissStore(read_vectors(folder / VECTORS_NAME), ids_of_source)
+
+
 def current_generation(index_dir: Path) -> Path:
     """Return the folder of the live generation, or raise IndexNotFound."""
     pointer = index_dir / CURRENT
@@ -216,8 +242,15 @@ def write_index(
     _crash_point("database")
     lexical = write_lexical(folder / LEXICAL_DIR, [p.text for p in passages])
     _crash_point("lexical")
-    _write_vectors(folder / VECTORS_NAME, vectors, manifest.dimension, manifest.vector_index)
-    names = [DB_NAME, VECTORS_NAME, *(path.relative_to(folder).as_posix() for path in lexical)]
+    names = [DB_NAME, *(path.relative_to(folder).as_posix() for path in lexical)]
+    if manifest.vector_store == "milvus":
+        from .milvus import write_collection
+
+        file_ids = _file_ids(files)
+        write_collection(manifest, vectors, np.array([file_ids[p.source] for p in passages], np.int64))
+    else:
+        _write_vectors(folder / VECTORS_NAME, vectors, manifest.dimension, manifest.vector_index)
+        names.insert(1, VECTORS_NAME)
     for name in names:
         _fsync_path(folder / name)
     _fsync_path(folder / LEXICAL_DIR)
@@ -229,6 +262,10 @@ def write_index(
     _write_durably(index_dir / CURRENT, folder.name + "\n")
     _crash_point("current")
     _remove_old_generations(index_dir, keep={folder.name, previous})
+    if manifest.vector_store == "milvus":
+        from .milvus import drop_old_collections
+
+        drop_old_collections(manifest, index_dir, kept_generation=previous)
     return folder, manifest
 
 
@@ -255,10 +292,23 @@ def next_generation(index_dir: Path) -> int:
 
 
 def _remove_old_generations(index_dir: Path, keep: set) -> None:
-    """Delete every generation but the new live one and the one live before it."""
+    """Delete every generation but the new live one and the one live before it, Milvus collections included."""
     for old in index_dir.glob("gen-*"):
         if old.name not in keep and old.is_dir():
+            _drop_collection_of(old)
             shutil.rmtree(old, ignore_errors=True)
+
+
+def _drop_collection_of(folder: Path) -> None:
+    """Drop the Milvus collection of a generation about to be deleted, if it has one."""
+    try:
+        manifest = Manifest.read(folder / MANIFEST_NAME, for_reuse=True)
+    except (IndexCorrupt, IndexMismatch):
+        return  # an incomplete or foreign generation: nothing of it was made live
+    if manifest.vector_store == "milvus":
+        from .milvus import drop_collection
+
+        drop_collection(manifest)
 
 
 class PreviousIndex:
@@ -277,6 +327,10 @@ class PreviousIndex:
             )
         }
         self.skipped = set(self._db.execute("SELECT path, reason FROM skipped"))
+        self._store = None
+        if manifest.vector_store == "milvus":
+            self._store, self._vectors = open_vectors(folder, manifest), None
+            return
         index = read_vectors(folder / VECTORS_NAME)
         ids = faiss.vector_to_array(faiss.downcast_index(index).id_map)
         # Ids are written as 1..n in order, so row i holds passage i + 1.
@@ -295,9 +349,13 @@ class PreviousIndex:
         if len(rows) != last - first + 1:
             raise IndexCorrupt(f"the passages of {path} are not stored together; rebuild with `docsearch index --full`")
         passages = [Passage(path, number, text, start, end, a, b) for _, number, text, start, end, a, b in rows]
+        if self._store is not None:
+            return passages, self._store.vectors([pid for pid, *_ in rows])
         rows_at = np.array([pid - 1 for pid, *_ in rows], dtype=np.int64)
         return passages, self._vectors[rows_at] if len(rows_at) else np.zeros((0, self.manifest.dimension), np.float32)
 
     def close(self) -> None:
-        """Release the database."""
+        """Release the database and the vector store."""
         self._db.close()
+        if self._store is not None:
+            self._store.close()

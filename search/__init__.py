@@ -18,6 +18,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.from_mapping(
         INDEX_DIR=settings.DEFAULT_INDEX_DIR,
+        MILVUS_URI="",  # where a Milvus-stored index's vectors are read; "" means where they were written
         MAX_CONTENT_LENGTH=settings.MAX_BODY_BYTES,
         MAX_QUERY_CHARS=settings.MAX_QUERY_CHARS,
         JSON_SORT_KEYS=False,
@@ -63,10 +64,11 @@ def get_searcher():
         if state["searcher"] is not searcher:
             return state["searcher"]  # loaded by another request meanwhile
         encoder = searcher.encoder if searcher is not None else state.get("encoder")
+        milvus_uri = current_app.config["MILVUS_URI"]
         try:
-            state["searcher"] = Searcher.load(index_dir, encoder=encoder)
+            state["searcher"] = Searcher.load(index_dir, encoder=encoder, milvus_uri=milvus_uri)
         except IndexMismatch:
-            state["searcher"] = Searcher.load(index_dir)  # the new generation uses another model
+            state["searcher"] = Searcher.load(index_dir, milvus_uri=milvus_uri)  # the new generation uses another model
         log.info("serving generation %s of %s", state["searcher"].generation_name, index_dir)
     except DocsearchError as exc:
         if searcher is None:

@@ -1,7 +1,8 @@
 """The `docsearch` command: index a folder, query it, serve it.
 
 Every option can also be set by an environment variable (DOCSEARCH_INDEX_DIR,
-DOCSEARCH_CORPUS, DOCSEARCH_MODEL, DOCSEARCH_HOST, DOCSEARCH_PORT); flags win.
+DOCSEARCH_CORPUS, DOCSEARCH_MODEL, DOCSEARCH_HOST, DOCSEARCH_PORT, DOCSEARCH_STORE,
+DOCSEARCH_MILVUS_URI); flags win. A Milvus token is read from DOCSEARCH_MILVUS_TOKEN only.
 Heavy imports (torch, FAISS) happen inside commands so --help stays instant.
 """
 
@@ -30,6 +31,16 @@ backend_option = click.option(
     "--backend", type=click.Choice(settings.BACKENDS), default=None, envvar="DOCSEARCH_BACKEND", show_envvar=True,
     help="What runs the model when embedding [default: the fastest this CPU runs without losing quality; "
          "an existing index keeps the one it was built with].",
+)
+
+store_option = click.option(
+    "--store", type=click.Choice(settings.STORES), default=None, envvar="DOCSEARCH_STORE", show_envvar=True,
+    help="Where the vectors live: faiss (in the index folder) or milvus [default: what the index uses, else faiss].",
+)
+milvus_uri_option = click.option(
+    "--milvus-uri", default=None, envvar="DOCSEARCH_MILVUS_URI", show_envvar=True,
+    help="Milvus Lite folder (a path ending in .db) or server URL (http://host:19530) "
+         "[default: where the index was written, else INDEX_DIR/milvus.db].",
 )
 
 
@@ -66,15 +77,24 @@ def _progress_bar():
 
 
 def run_build(corpus: Path, index_dir: Path, model: str | None, full: bool = False, max_file_mb: float = 10,
-              backend: str | None = None, vector_index: str = "auto", sq8: bool = False):
-    """Build or sync the index, print what changed, and return the loaded Encoder."""
+              backend: str | None = None, vector_index: str = "auto", sq8: bool = False, store: str | None = None,
+              milvus_uri: str | None = None, ray_address: str | None = None):
+    """Build or sync the index, print what changed, and return the loaded (local) Encoder."""
     from index import DEFAULT_MODEL, Encoder, build_index
 
     click.echo(f"indexing {corpus} into {index_dir}", err=True)
     began = time.perf_counter()
-    encoder = Encoder(model or DEFAULT_MODEL, backend=backend or _built_with(index_dir))
-    report = build_index(corpus, index_dir, encoder=encoder, progress=_progress_bar(), full=full,
-                         max_file_bytes=int(max_file_mb * 2**20), vector_index=vector_index, sq8=sq8)
+    built = _live_manifest(index_dir)
+    encoder = Encoder(model or DEFAULT_MODEL, backend=backend or (built and built.backend))
+    embedder = encoder
+    if ray_address:
+        from index.distributed import RayEncoder
+
+        embedder = RayEncoder(encoder, ray_address)
+        click.echo(f"embedding on Ray ({ray_address})", err=True)
+    report = build_index(corpus, index_dir, encoder=embedder, progress=_progress_bar(), full=full,
+                         max_file_bytes=int(max_file_mb * 2**20), vector_index=vector_index, sq8=sq8,
+                         store=_store_config(built, store, milvus_uri))
     for s in report.skipped:
         click.echo(f"  skipped {s.path!r}: {s.reason}", err=True)
     if report.rebuilt_because and report.written:
@@ -88,22 +108,39 @@ def run_build(corpus: Path, index_dir: Path, model: str | None, full: bool = Fal
     click.echo(
         f"indexed {m.files} files, {m.passages} passages, skipped {m.skipped} files "
         f"in {time.perf_counter() - began:.1f}s ({state}, model {m.model}, backend {m.backend}, "
-        f"vectors {m.vector_index})"
+        f"vectors {m.vector_index}{f' in Milvus {m.milvus_uri}' if m.vector_store == 'milvus' else ''})"
     )
     return encoder
 
 
-def _built_with(index_dir: Path) -> str | None:
-    """Return the backend the live index was built with, if there is a readable one."""
+def _live_manifest(index_dir: Path):
+    """Return the manifest of the live index, if there is a readable one."""
     from index import Manifest
     from index.errors import DocsearchError
     from index.manifest import MANIFEST_NAME
     from index.store import current_generation
 
     try:
-        return Manifest.read(current_generation(index_dir) / MANIFEST_NAME).backend
+        return Manifest.read(current_generation(index_dir) / MANIFEST_NAME)
     except DocsearchError:
         return None
+
+
+def _store_config(built, store: str | None, milvus_uri: str | None):
+    """Return where the vectors go: as asked, else where the live index keeps them, else FAISS."""
+    from index.vectors import StoreConfig
+
+    store = store or (built.vector_store if built else "faiss")
+    if store == "milvus" and not milvus_uri and built and built.vector_store == "milvus":
+        milvus_uri = built.milvus_uri
+    try:
+        if store == "milvus" and milvus_uri:
+            from index.milvus import check_uri
+
+            check_uri(milvus_uri)  # before the model loads
+        return StoreConfig(store, milvus_uri or "")
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 max_file_option = click.option(
@@ -129,14 +166,25 @@ def cli(verbose: bool) -> None:
 @click.option("--vector-index", type=click.Choice(("auto", "flat", "hnsw")), default="auto", show_default=True,
               help="Exact search (flat) or HNSW; auto is exact up to 50,000 passages.")
 @click.option("--sq8", is_flag=True, help="Store vectors as 8-bit scalars: a quarter of the memory, slightly lower recall.")
+@store_option
+@milvus_uri_option
+@click.option("--ray", "ray_address", is_flag=False, flag_value="local", default=None, metavar="[ADDRESS]",
+              envvar="DOCSEARCH_RAY", show_envvar=True,
+              help="Embed on Ray: a small local instance, or the cluster at ADDRESS (ray://host:10001, or auto). "
+                   "Give it as --ray=ADDRESS, or after CORPUS.")
 @_domain_errors
 def index_command(corpus: Path, index_dir: Path, model: str | None, backend: str | None, max_file_mb: float,
-                  full: bool, vector_index: str, sq8: bool) -> None:
+                  full: bool, vector_index: str, sq8: bool, store: str | None, milvus_uri: str | None,
+                  ray_address: str | None) -> None:
     """Build the index of CORPUS (default: docs_corpus), or bring it up to date.
 
     Only new and changed files are embedded; files gone from CORPUS are removed.
     """
-    run_build(corpus, index_dir, model, full, max_file_mb, backend, vector_index, sq8)
+    try:
+        run_build(corpus, index_dir, model, full, max_file_mb, backend, vector_index, sq8, store, milvus_uri,
+                  ray_address)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
 
 
 def _marked(text: str, spans: list[list[int]]) -> str:
@@ -155,8 +203,9 @@ def _marked(text: str, spans: list[list[int]]) -> str:
 @click.option("--per-file", is_flag=True, help="Only the best passage of each file (group=file).")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as the API's JSON.")
 @index_dir_option
+@milvus_uri_option
 @_domain_errors
-def query(question: str, k: int, mode: str, per_file: bool, as_json: bool, index_dir: Path) -> None:
+def query(question: str, k: int, mode: str, per_file: bool, as_json: bool, index_dir: Path, milvus_uri: str | None) -> None:
     """Print the passages that best answer QUESTION."""
     from .engine import Searcher
 
@@ -164,7 +213,7 @@ def query(question: str, k: int, mode: str, per_file: bool, as_json: bool, index
         raise click.UsageError("QUESTION is blank")
     if len(question) > settings.MAX_QUERY_CHARS:
         raise click.UsageError(f"QUESTION is {len(question)} characters long; the limit is {settings.MAX_QUERY_CHARS}")
-    searcher = Searcher.load(index_dir)
+    searcher = Searcher.load(index_dir, milvus_uri=milvus_uri or "")
     group = "file" if per_file else None
     hits = searcher.search(question, k, mode, group)
     low_confidence = searcher.is_low_confidence(question, hits)
@@ -196,16 +245,18 @@ def query(question: str, k: int, mode: str, per_file: bool, as_json: bool, index
 @click.option("--dev", is_flag=True, help="Use Flask's development server instead of waitress.")
 @click.option("--watch", "watch_corpus", is_flag=True, help="Re-index CORPUS when its files change (debounced).")
 @max_file_option
+@store_option
+@milvus_uri_option
 @_domain_errors
 def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None, backend: str | None, threads: int,
-          dev: bool, watch_corpus: bool, max_file_mb: float) -> None:
+          dev: bool, watch_corpus: bool, max_file_mb: float, store: str | None, milvus_uri: str | None) -> None:
     """Serve the web form and JSON API, building the index first if there is none.
 
     A new index generation written by `docsearch index` (or by --watch) is
     picked up without a restart.
     """
     from index.embed import set_threads
-    from index.errors import IndexMismatch, IndexNotFound
+    from index.errors import IndexNotFound
     from index.store import current_generation
 
     from . import create_app, get_searcher
@@ -214,15 +265,10 @@ def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None
         current_generation(index_dir)
     except IndexNotFound:
         click.echo(f"no index at {index_dir} yet: building it from {corpus}", err=True)
-        run_build(corpus, index_dir, model, max_file_mb=max_file_mb, backend=backend)
-    built_with = _built_with(index_dir) if backend else None
-    if built_with not in (None, backend):
-        raise IndexMismatch(
-            f"index at {index_dir} was built with backend {built_with!r}; queries must use the same one: "
-            f"re-index with `docsearch index --backend {backend}` or serve without --backend"
-        )
+        run_build(corpus, index_dir, model, max_file_mb=max_file_mb, backend=backend, store=store, milvus_uri=milvus_uri)
+    _check_served_as_built(index_dir, backend, store)
     set_threads(1)  # parallelism comes from the server's request threads
-    app = create_app({"INDEX_DIR": str(index_dir)})
+    app = create_app({"INDEX_DIR": str(index_dir), "MILVUS_URI": milvus_uri or ""})
     with app.app_context():
         searcher = get_searcher()  # load model and index now, not on the first request
         stats = searcher.stats()
@@ -239,6 +285,23 @@ def serve(host: str, port: int, corpus: Path, index_dir: Path, model: str | None
         import waitress
 
         waitress.serve(app, host=host, port=port, threads=threads, ident="docsearch")
+
+
+def _check_served_as_built(index_dir: Path, backend: str | None, store: str | None) -> None:
+    """Refuse to serve with another backend or vector store than the index was built with."""
+    from index.errors import IndexMismatch
+
+    built = _live_manifest(index_dir)
+    if built and backend not in (None, built.backend):
+        raise IndexMismatch(
+            f"index at {index_dir} was built with backend {built.backend!r}; queries must use the same one: "
+            f"re-index with `docsearch index --backend {backend}` or serve without --backend"
+        )
+    if built and store not in (None, built.vector_store):
+        raise IndexMismatch(
+            f"index at {index_dir} keeps its vectors in {built.vector_store}, not {store}: "
+            f"re-index with `docsearch index --store {store}` or serve without --store"
+        )
 
 
 @cli.command("eval")
@@ -291,7 +354,8 @@ def _sync_quietly(corpus: Path, index_dir: Path, encoder, max_file_mb: float) ->
     """Bring the index up to date and log one line about it."""
     from index import build_index
 
-    report = build_index(corpus, index_dir, encoder=encoder, max_file_bytes=int(max_file_mb * 2**20))
+    store = _store_config(_live_manifest(index_dir), None, None)  # the live index's store, FAISS or Milvus
+    report = build_index(corpus, index_dir, encoder=encoder, max_file_bytes=int(max_file_mb * 2**20), store=store)
     if report.written:
         click.echo(
             f"re-indexed {corpus}: added {len(report.added)}, changed {len(report.changed)}, removed "

@@ -1,6 +1,6 @@
 """The query side's one facade: load an index, answer a question with ranked hits.
 
-Three modes: ``dense`` (cosine similarity of unit vectors in FAISS), ``lexical``
+Three modes: ``dense`` (cosine similarity of unit vectors in FAISS or Milvus), ``lexical``
 (BM25 over Porter-stemmed words, index.lexical) and ``hybrid``, the default:
 reciprocal rank fusion of both lists, each drawn from a pool larger than k.
 """
@@ -13,13 +13,13 @@ import threading
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-import faiss
 import numpy as np
 
 from index import Encoder, IndexMismatch, Manifest
 from index.manifest import MANIFEST_NAME
 from index.lexical import LEXICAL_DIR
-from index.store import DB_NAME, VECTORS_NAME, current_generation, read_vectors, verify_generation
+from index.store import DB_NAME, current_generation, open_vectors, verify_generation
+from index.vectors import VectorStore
 
 from .document import Document, stored_document, with_text
 from .fusion import Candidate, best_per_file, fuse
@@ -78,11 +78,11 @@ def check_request(k: int, mode: str, group: str | None) -> None:
 class Searcher:
     """Answer questions from one loaded index generation."""
 
-    def __init__(self, index_dir: Path, manifest: Manifest, vectors: faiss.Index, db: sqlite3.Connection, encoder: Encoder,
+    def __init__(self, index_dir: Path, manifest: Manifest, store: VectorStore, db: sqlite3.Connection, encoder: Encoder,
                  lexical: LexicalIndex):
         self.index_dir = index_dir
         self.manifest = manifest
-        self.vectors = vectors
+        self.store = store
         self.lexical = lexical
         self.encoder = encoder
         self.pool = POOL
@@ -92,9 +92,17 @@ class Searcher:
         self._db = db
         self._db_lock = threading.Lock()
 
+    @property
+    def vectors(self):
+        """The raw FAISS index (FAISS store only), for benchmarks and tests that inspect it."""
+        return self.store.index
+
     @classmethod
-    def load(cls, index_dir: Path | str, encoder: Encoder | None = None) -> "Searcher":
-        """Load the live generation of index_dir, with the model its manifest names."""
+    def load(cls, index_dir: Path | str, encoder: Encoder | None = None, milvus_uri: str = "") -> "Searcher":
+        """Load the live generation of index_dir, with the model its manifest names.
+
+        A Milvus-stored index is read from milvus_uri, or else from where it was written.
+        """
         index_dir = Path(index_dir)
         folder = current_generation(index_dir)
         manifest = Manifest.read(folder / MANIFEST_NAME)
@@ -111,17 +119,19 @@ class Searcher:
                 f"model {encoder.name!r} gives {encoder.dimension}-dimensional vectors, "
                 f"the index at {index_dir} holds {manifest.dimension}"
             )
-        vectors = read_vectors(folder / VECTORS_NAME)
+        store = open_vectors(folder, manifest, milvus_uri)
         db = sqlite3.connect(f"file:{folder / DB_NAME}?mode=ro", uri=True, check_same_thread=False)
         stored = db.execute("SELECT count(*) FROM passages").fetchone()[0]
         lexical = LexicalIndex(folder / LEXICAL_DIR)
-        if not vectors.ntotal == stored == lexical.passages == manifest.passages or vectors.d != manifest.dimension:
+        vectors = store.count()
+        if not vectors == stored == lexical.passages == manifest.passages or store.dimension != manifest.dimension:
             db.close()
+            store.close()
             raise IndexMismatch(
                 f"index at {index_dir} is inconsistent: manifest {manifest.passages} passages, "
-                f"database {stored}, vectors {vectors.ntotal}, BM25 {lexical.passages}; rebuild it with `docsearch index`"
+                f"database {stored}, vectors {vectors}, BM25 {lexical.passages}; rebuild it with `docsearch index`"
             )
-        return cls(index_dir, manifest, vectors, db, encoder, lexical)
+        return cls(index_dir, manifest, store, db, encoder, lexical)
 
     def stats(self) -> dict:
         """Return what the index holds, for health checks and start-up messages."""
@@ -170,12 +180,10 @@ class Searcher:
         """Return up to depth passages ranked by the mode, with both retrievers' ranks and scores."""
         dense: list[tuple[int, float]] = []
         lexical: list[tuple[int, float]] = []
-        if mode in ("dense", "hybrid") and self.vectors.ntotal:
+        if mode in ("dense", "hybrid") and self.manifest.passages:
             if query_vector is None:
                 query_vector = self.query_vector(query)
-            scores, ids = self.vectors.search(query_vector[None, :], min(depth, self.vectors.ntotal))
-            # FAISS pads missing neighbours with id -1: never let it index a row.
-            dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+            dense = self.store.search(query_vector[None, :], min(depth, self.manifest.passages))[0]
         if mode in ("lexical", "hybrid"):
             lexical = self.lexical.search(query, depth)
         return fuse(dense, lexical, mode)[:depth]
@@ -200,8 +208,7 @@ class Searcher:
         ids = [c.pid for c in ranked]
         if not ids:
             return []
-        stored = np.vstack([self.vectors.reconstruct(pid) for pid in ids])
-        cosines = stored @ query_vector
+        cosines = self.store.vectors(ids) @ query_vector
         rows = self._passages(ids)
         marked = highlights(query, [rows[pid]["text"] for pid in ids])
         return [
@@ -239,5 +246,6 @@ class Searcher:
         return None if stored is None else with_text(stored, self.manifest.corpus)
 
     def close(self) -> None:
-        """Release the database connection."""
+        """Release the database connection and the vector store."""
         self._db.close()
+        self.store.close()

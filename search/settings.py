@@ -12,3 +12,5 @@ MAX_ID = 2**63 - 1  # SQLite's largest row id: the most a document or passage id
 MODES = ("hybrid", "dense", "lexical")
 # The embedding backends of index.embed.BACKENDS, named here so --help needs no heavy import.
 BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8")
+# Where the vectors live (index.vectors.STORES).
+STORES = ("faiss", "milvus")

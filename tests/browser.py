@@ -73,9 +73,12 @@ def running(chromium: Chromium, javascript: bool = True, size: tuple[int, int] =
 
 def wait_until(driver, condition, timeout: float = 30, message: str = ""):
     """Wait until condition(driver) is truthy and return it, or fail with message."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(driver, timeout, poll_frequency=0.1).until(condition, message)
+    # An element swapped out by the live update while the condition read it: look again.
+    wait = WebDriverWait(driver, timeout, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,))
+    return wait.until(condition, message)
 
 
 def in_viewport(driver, css: str) -> bool:

@@ -87,3 +87,15 @@ def client(app):
 def runner():
     """A runner for the docsearch CLI."""
     return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def milvus_server_uri(tmp_path_factory) -> str:
+    """A real Milvus standalone server in its own network namespace, reached through 127.0.0.1."""
+    pytest.importorskip("milvus")
+    from .milvus_server import can_isolate, isolated_milvus
+
+    if not can_isolate():
+        pytest.skip("the Milvus server test needs a network namespace (unshare --net): run it as root")
+    with isolated_milvus(tmp_path_factory.mktemp("milvus_server")) as uri:
+        yield uri

@@ -49,9 +49,10 @@ def api(base: str, question: str, **params) -> list[dict]:
 
 
 def sources(driver) -> list[str]:
-    from selenium.webdriver.common.by import By
-
-    return [link.text for link in driver.find_elements(By.CSS_SELECTOR, "#results .source")]
+    """Return the results' source files, read in one script: the live update may swap the
+    results between finding an element and reading it, which Selenium reports as stale."""
+    return driver.execute_script(
+        "return Array.from(document.querySelectorAll('#results .source'), link => link.textContent.trim());")
 
 
 def first_source_is(expected: str):
