@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import threading
@@ -30,6 +31,10 @@ import numpy as np
 import Stemmer
 
 from .errors import IndexCorrupt
+
+# bm25s sets its own logger to DEBUG, so its "Building index from tokens" reached every
+# command's output through the root handler; its warnings still do.
+logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 LEXICAL_DIR = "lexical"  # the folder of a generation that holds the BM25 index
 # Lucene's English stop words plus question words, pronouns and modal verbs ("Where can I get X?").

@@ -66,3 +66,13 @@ def test_help_does_not_import_torch_or_faiss():
     assert out.strip() == "[]"
     help_text = subprocess.run([sys.executable, "-m", "search", "--help"], capture_output=True, text=True, check=True).stdout
     assert "index" in help_text and "query" in help_text and "serve" in help_text
+
+
+def test_index_output_has_no_library_debug_lines(tmp_path):
+    """bm25s sets its logger to DEBUG; a command's output shows warnings and up, and its own lines."""
+    from .conftest import DOCS_CORPUS
+
+    run = subprocess.run([sys.executable, "-m", "search", "index", str(DOCS_CORPUS), "--index-dir", str(tmp_path)],
+                         capture_output=True, text=True, timeout=300, check=True)
+    assert "indexed 5 files" in run.stdout
+    assert "DEBUG" not in run.stderr, run.stderr
