@@ -71,7 +71,7 @@ class RayEncoder:
 
 
 def _connect(address: str):
-    """Start a small local Ray instance on loopback, or join the cluster at address; return ray."""
+    """Start a small local Ray instance (listening on every interface: see the README), or join address."""
     try:
         import ray
     except ImportError:
