@@ -1,5 +1,7 @@
 """Embedding and the vector index: unit vectors, batching, FAISS against brute force."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -51,3 +53,28 @@ def test_model_by_local_folder(encoder):
     assert by_path.dimension == 384
     text = ["the same text either way"]
     assert float(by_path.encode(text)[0] @ encoder.encode(text)[0]) > 0.9999
+
+
+def test_word_pieces_equal_the_transformers_tokenizer():
+    """index.pieces reads tokenizer.json without transformers (and PyTorch); its pieces must be the same."""
+    from transformers import AutoTokenizer
+
+    from index.embed import resolve_model
+    from index.pieces import WordPieces
+
+    from .conftest import DOCS_CORPUS
+
+    folder = Path(resolve_model("all-MiniLM-L6-v2"))
+    reference = AutoTokenizer.from_pretrained(str(folder))
+    pieces = WordPieces.from_folder(folder, 256)
+    texts = [p.read_text(encoding="utf-8") for p in sorted(DOCS_CORPUS.iterdir())]  # long: truncated to 256
+    texts += ["", "  leading space", "Café naïve 東京 🎉 <script>", "Strategic Framework Agreement (2008)"]
+    for text in texts:
+        expected = reference(text, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        assert pieces.starts(text) == [start for start, _ in expected["offset_mapping"]]
+    assert pieces.lengths(texts) == [len(ids) for ids in reference(texts, add_special_tokens=False, verbose=False)["input_ids"]]
+    fed = reference(texts, padding=True, truncation=True, max_length=256, return_tensors="np")
+    batch = pieces.batch(texts)
+    for name in ("input_ids", "attention_mask", "token_type_ids"):
+        assert batch[name].tolist() == fed[name].tolist(), name
+    assert pieces.special_tokens == reference.num_special_tokens_to_add(pair=False) == 2
