@@ -2,24 +2,35 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Stamps: serving installs what serving needs; testing adds the test extra on top.
+SERVE_STAMP := $(VENV)/.installed-serve
+TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: install serve test test-fast clean
+.PHONY: install install-test serve test test-fast clean
 
-$(BIN)/docsearch: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e '.[test]'
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(SERVE_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e .
 	touch $@
 
-install: $(BIN)/docsearch
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[test]'
+	touch $@ $(SERVE_STAMP)
+
+install: $(SERVE_STAMP)
+
+install-test: $(TEST_STAMP)
 
 serve: install
 	HF_HUB_OFFLINE=1 $(BIN)/docsearch serve
 
-test: install
+test: install-test
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest
 
-test-fast: install
+test-fast: install-test
 	HF_HUB_OFFLINE=1 $(BIN)/python -m pytest -m "not slow"
 
 clean:

@@ -214,14 +214,14 @@ def prepare_work_dir(work_dir: Path) -> None:
 
 def backend_names() -> list[str]:
     """Return the backends this docsearch offers (just the default where it has none)."""
-    from index import embed
+    from docsearch.index import embed
 
     return list(getattr(embed, "BACKENDS", None) or [default_backend_name()])
 
 
 def default_backend_name() -> str:
     """Return the name of the backend docsearch uses when none is asked for."""
-    from index import embed
+    from docsearch.index import embed
 
     if getattr(embed, "DEFAULT_BACKEND", None):
         return embed.DEFAULT_BACKEND
@@ -232,7 +232,7 @@ def default_backend_name() -> str:
 
 def make_encoder(backend: str | None = None):
     """Load docsearch's Encoder for a backend (None: the default one)."""
-    from index import Encoder
+    from docsearch.index import Encoder
 
     if backend is None:
         return Encoder()
@@ -344,7 +344,7 @@ def read_sentences(folder: Path) -> list[str]:
 
 def read_queries(folder: Path, limit: int) -> list[str]:
     """Return the distinct SciFact test and train claims (test first)."""
-    from search.evaluate import load_dataset
+    from docsearch.search.evaluate import load_dataset
 
     queries: dict[str, None] = {}
     for split in ("test", "train"):
@@ -373,7 +373,7 @@ def compose_passages(lengths: np.ndarray, count: int, max_tokens: int, seed: int
 
 def source_files(texts: list[str]) -> list:
     """Make one SourceFile per passage, named p0000000.txt, p0000001.txt, ..."""
-    from index import SourceFile
+    from docsearch.index import SourceFile
 
     return [SourceFile.from_text(f"p{i:07d}.txt", text) for i, text in enumerate(texts)]
 
@@ -455,7 +455,7 @@ def baseline_speed(texts: list[str], clock: Clock) -> tuple[np.ndarray, dict]:
 
 def backend_speed(backend: str, texts: list[str], reference: np.ndarray, baseline_rate: float, clock: Clock) -> dict:
     """Time docsearch's Encoder(backend=...).encode(texts) and compare its vectors to the baseline's."""
-    from index import embed
+    from docsearch.index import embed
 
     entry = {"name": backend, "supported_on_this_cpu": embed.supports(backend) if hasattr(embed, "supports") else None}
     began = time.perf_counter()
@@ -509,7 +509,7 @@ def speed_phase(inputs: Inputs, args: argparse.Namespace, clock: Clock) -> dict:
 
 def build(files: list, index_dir: Path, encoder, args: argparse.Namespace):
     """Run build_documents with the options this docsearch supports."""
-    from index.build import build_documents
+    from docsearch.index.build import build_documents
 
     accepted = inspect.signature(build_documents).parameters
     options = {}
@@ -553,7 +553,7 @@ def build_phase(size: int, inputs: Inputs, args: argparse.Namespace, clock: Cloc
 
 def index_facts(index_dir: Path) -> dict:
     """Return the live generation's manifest (checksums aside) and its files' sizes on disk."""
-    from index.store import current_generation
+    from docsearch.index.store import current_generation
 
     folder = current_generation(index_dir)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -604,8 +604,8 @@ def dense_recall(searcher, queries: list[str]) -> float | None:
 
 def in_process_phase(index_dir: Path, queries: list[str], clock: Clock, label: str) -> dict:
     """Time Searcher.search over every distinct query, per mode, with the query cache cleared."""
-    from index.embed import set_threads
-    from search.engine import Searcher
+    from docsearch.index.embed import set_threads
+    from docsearch.search.engine import Searcher
 
     set_threads(1)  # as `docsearch serve` does: FAISS and torch threads would fight the model's
     began = time.perf_counter()
@@ -642,7 +642,7 @@ def free_port() -> int:
 def start_server(index_dir: Path, threads: int, log_path: Path, wait: float = 1800) -> tuple:
     """Start `docsearch serve` on a free loopback port; return it, its port and its start-up seconds."""
     port = free_port()
-    command = [sys.executable, "-m", "search", "serve", "--index-dir", str(index_dir), "--host", "127.0.0.1",
+    command = [sys.executable, "-m", "docsearch.search", "serve", "--index-dir", str(index_dir), "--host", "127.0.0.1",
                "--port", str(port), "--threads", str(threads)]
     began = time.perf_counter()
     with open(log_path, "w") as log:

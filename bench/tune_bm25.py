@@ -18,9 +18,9 @@ import statistics
 import bm25s
 import numpy as np
 
-from index.lexical import METHOD, query_terms, terms
-from search.evaluate import ndcg_at
-from search.fusion import fuse
+from docsearch.index.lexical import METHOD, query_terms, terms
+from docsearch.search.evaluate import ndcg_at
+from docsearch.search.fusion import fuse
 from tune_hybrid import dense_lists, split_arguments  # bench/ is on the path: run as a script
 
 DEPTH = 100

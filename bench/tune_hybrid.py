@@ -15,10 +15,10 @@ import itertools
 import statistics
 from pathlib import Path
 
-from index.embed import default_backend
-from search.evaluate import load_dataset, ndcg_at
-from search.engine import Searcher
-from search.fusion import fuse
+from docsearch.index.embed import default_backend
+from docsearch.search.evaluate import load_dataset, ndcg_at
+from docsearch.search.engine import Searcher
+from docsearch.search.fusion import fuse
 
 DEPTH = 1000
 

@@ -1,17 +1,19 @@
-"""Build side of docsearch: read a corpus, split it into passages, embed, store.
+"""Build side of docsearch: read a corpus, split it into passages, embed, write index generations.
 
-Nothing here imports Flask or ``search``; the build can run and be tested alone.
+Nothing here imports Flask or ``docsearch.search``; the build can run and be tested alone.
 """
 
-from .build import BuildReport, build_documents, build_index
-from .corpus import SourceFile, Skipped, read_corpus, read_text
+from .build import BuildOptions, BuildReport, build_documents, build_index
+from .corpus import Skipped, SourceFile, read_corpus, read_text
 from .embed import DEFAULT_MODEL, Encoder
 from .errors import CorpusNotFound, DocsearchError, IndexMismatch, IndexNotFound, ModelLoadError
+from .generation import Generation, IndexFolder
 from .manifest import Manifest
 from .passages import Passage, split_passages
+from .vectors import StoreConfig
 
 __all__ = [
-    "BuildReport", "build_documents", "CorpusNotFound", "DEFAULT_MODEL", "DocsearchError", "Encoder", "IndexMismatch",
-    "IndexNotFound", "Manifest", "ModelLoadError", "Passage", "Skipped", "SourceFile", "build_index",
-    "read_corpus", "read_text", "split_passages",
+    "BuildOptions", "BuildReport", "build_documents", "build_index", "CorpusNotFound", "DEFAULT_MODEL",
+    "DocsearchError", "Encoder", "Generation", "IndexFolder", "IndexMismatch", "IndexNotFound", "Manifest",
+    "ModelLoadError", "Passage", "Skipped", "SourceFile", "StoreConfig", "read_corpus", "read_text", "split_passages",
 ]

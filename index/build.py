@@ -1,4 +1,4 @@
-"""Build or sync an index from a corpus: read, split, embed only what changed, store."""
+"""Build or sync an index from a corpus: read, split, embed only what changed, write a generation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 import logging
 import sqlite3
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
@@ -15,18 +15,52 @@ import numpy as np
 
 from .corpus import MAX_FILE_BYTES, Skipped, SourceFile, read_corpus
 from .embed import DEFAULT_MODEL, Encoder
-from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
+from .errors import EngineUnavailable, IndexCorrupt, IndexMismatch, IndexNotFound
+from .generation import Generation, IndexFolder
 from .lexical import SETTINGS as LEXICAL_SETTINGS
-from .lock import IndexLock
-from .manifest import FORMAT_VERSION, MANIFEST_NAME, Manifest
+from .manifest import FORMAT_VERSION, Manifest
 from .passages import MIN_WORDS, Passage, split_passages, whole_passage
-from .store import PreviousIndex, current_generation, next_generation, vector_index_kind, verify_generation, write_index
-from .vectors import StoreConfig
+from .vectors import StoreConfig, store_class, vector_index_kind
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[int, int], None]
 CHUNKINGS = ("passages", "whole")
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """How to build an index. ``None`` means: as the live index was built, or the default without one.
+
+    ``chunking="whole"`` makes each document one passage that the model truncates: only
+    for reproducing benchmark protocols that do so. ``vector_index`` ("auto", "flat" or
+    "hnsw") and ``sq8`` choose how vectors are searched, ``store`` where they live;
+    changing either rewrites the index without embedding anything again.
+    """
+
+    model: str = DEFAULT_MODEL
+    backend: str | None = None
+    store: StoreConfig = StoreConfig()
+    min_words: int = MIN_WORDS
+    chunking: str = "passages"
+    vector_index: str = "auto"
+    sq8: bool = False
+    max_file_bytes: int = MAX_FILE_BYTES
+    full: bool = False
+    ray: str | None = None  # embed on Ray: "local" or a cluster address (index.distributed)
+    cache_dir: str = ""  # where the ONNX backends keep their exports ("": the platform's cache folder)
+
+    def resolved(self, live: Manifest | None) -> "BuildOptions":
+        """Return the options with what was left open taken from the live index, every choice checked."""
+        vector_index_kind(0, self.vector_index)  # refuse a bad name before any work
+        if self.chunking not in CHUNKINGS:
+            raise ValueError(f"chunking must be passages or whole, not {self.chunking!r}")
+        store = self.store
+        if store.kind is None:
+            store = replace(store, kind=live.vector_store if live else "faiss")
+        if live and store.kind == live.vector_store and not store.milvus_uri:
+            store = replace(store, milvus_uri=live.milvus_uri)  # the same store where the index already is
+        return replace(self, backend=self.backend or (live.backend if live else None), store=store)
 
 
 @dataclass
@@ -43,6 +77,7 @@ class BuildReport:
     embedded: int = 0
     written: bool = True
     rebuilt_because: str | None = None  # why nothing was reused, if so
+    encoder: Encoder | None = None  # the model the build loaded (or was given), for a server to reuse
 
 
 def corpus_fingerprint(files) -> str:
@@ -53,100 +88,84 @@ def corpus_fingerprint(files) -> str:
     return digest.hexdigest()
 
 
-def build_index(
-    corpus: Path | str,
-    index_dir: Path | str,
-    model: str = DEFAULT_MODEL,
-    encoder: Encoder | None = None,
-    min_words: int = MIN_WORDS,
-    progress: Progress | None = None,
-    max_file_bytes: int = MAX_FILE_BYTES,
-    full: bool = False,
-    vector_index: str = "auto",
-    sq8: bool = False,
-    store: StoreConfig | None = None,
-) -> BuildReport:
+def build_index(corpus: Path | str, index_dir: Path | str, options: BuildOptions = BuildOptions(),
+                encoder: Encoder | None = None, progress: Progress | None = None) -> BuildReport:
     """Build or sync the index of a corpus folder into index_dir and make it live.
 
     ``progress(done, total)`` is called as passages are embedded.
     """
-    files, skipped = read_corpus(corpus, max_file_bytes)
-    return build_documents(files, index_dir, skipped, model, encoder, min_words, progress, full=full,
-                           vector_index=vector_index, sq8=sq8, store=store, corpus=str(Path(corpus).resolve()))
+    files, skipped = read_corpus(corpus, options.max_file_bytes)
+    return build_documents(files, index_dir, skipped, options, encoder, progress, corpus=str(Path(corpus).resolve()))
 
 
-def _open_previous(index_dir: Path, wanted: dict, full: bool) -> tuple[PreviousIndex | None, str | None]:
-    """Open the live generation for reuse, or say why everything must be embedded anew."""
-    if full:
-        return None, "a full rebuild was asked for"
-    try:
-        folder = current_generation(index_dir)
-        manifest = Manifest.read(folder / MANIFEST_NAME, for_reuse=True)
-    except IndexNotFound:
-        return None, "there was no index"
-    except (IndexMismatch, IndexCorrupt, OSError, ValueError, TypeError) as exc:
-        return None, f"the index could not be read ({exc})"
-    had = {key: getattr(manifest, key) for key in wanted}
-    if had != wanted:
-        changed = ", ".join(f"{k} {had[k]!r} -> {wanted[k]!r}" for k in wanted if had[k] != wanted[k])
-        return None, f"settings changed ({changed})"
-    try:
-        verify_generation(folder, manifest)
-        return PreviousIndex(folder, manifest), None
-    except (IndexCorrupt, IndexNotFound, sqlite3.Error, RuntimeError) as exc:  # IndexNotFound: a Milvus collection gone
-        return None, f"the index is damaged ({exc})"
-
-
-def build_documents(
-    files: Sequence[SourceFile],
-    index_dir: Path | str,
-    skipped: Sequence[Skipped] = (),
-    model: str = DEFAULT_MODEL,
-    encoder: Encoder | None = None,
-    min_words: int = MIN_WORDS,
-    progress: Progress | None = None,
-    chunking: str = "passages",
-    full: bool = False,
-    vector_index: str = "auto",
-    sq8: bool = False,
-    store: StoreConfig | None = None,
-    corpus: str = "",
-) -> BuildReport:
+def build_documents(files: Sequence[SourceFile], index_dir: Path | str, skipped: Sequence[Skipped] = (),
+                    options: BuildOptions = BuildOptions(), encoder: Encoder | None = None,
+                    progress: Progress | None = None, corpus: str = "") -> BuildReport:
     """Build or sync an index of documents already read (a folder's, or a dataset's).
 
-    Files whose content hash is unchanged keep their passages and vectors; new
-    and changed files are split and embedded; files gone from the corpus are
-    dropped. An index made with another model or chunking is rebuilt whole,
-    never mixed. Only one writer at a time: a second one raises IndexBusy.
-    ``chunking="whole"`` makes each document one passage that the model
-    truncates: only for reproducing benchmark protocols that do so.
-    ``vector_index`` ("auto", "flat" or "hnsw") and ``sq8`` choose how the
-    vectors are stored and searched (see index.store); changing them rewrites
-    the index without embedding anything again. ``store`` says where the
-    vectors go (index.vectors): FAISS by default, or Milvus; changing it also
-    rewrites without embedding. ``corpus`` is the folder the files were read
-    from, recorded in the manifest ("" for a dataset).
+    Files whose content hash is unchanged keep their passages and vectors; new and
+    changed files are split and embedded; files gone from the corpus are dropped. An
+    index made with another model or chunking is rebuilt whole, never mixed. Only one
+    writer at a time: a second one raises IndexBusy. ``corpus`` is the folder the files
+    were read from, recorded in the manifest ("" for a dataset).
     """
-    vector_index_kind(0, vector_index)  # refuse a bad name before any work
-    store = _resolve_store(store or StoreConfig(), Path(index_dir))
-    if store.kind == "milvus" and sq8:
-        raise ValueError("the Milvus store keeps float vectors; --sq8 is for the FAISS store")
-    if chunking not in CHUNKINGS:
-        raise ValueError(f"chunking must be passages or whole, not {chunking!r}")
     began = time.perf_counter()
-    index_dir = Path(index_dir)
-    with IndexLock(index_dir):
-        encoder = encoder or Encoder(model)
-        wanted = {"model": encoder.name, "backend": encoder.backend, "dimension": encoder.dimension, "chunking": chunking,
-                  "max_passage_tokens": encoder.max_passage_tokens, "min_words": min_words}
-        previous, rebuilt_because = _open_previous(index_dir, wanted, full)
+    folder = IndexFolder(index_dir)
+    options = options.resolved(folder.live_manifest(for_reuse=True))
+    # The store checks its settings before any work; where it would put the vectors tells a move.
+    target = store_class(options.store.kind).prepare(options.store, folder.path, 0,
+                                                     vector_index_kind(1, options.vector_index, options.sq8))
+    with folder.lock():
+        encoder = encoder or Encoder(options.model, backend=options.backend, cache_dir=options.cache_dir)
+        wanted = {"model": encoder.name, "backend": encoder.backend, "dimension": encoder.dimension,
+                  "chunking": options.chunking, "max_passage_tokens": encoder.max_passage_tokens,
+                  "min_words": options.min_words}
+        previous, rebuilt_because = _open_previous(folder, wanted, options)
+        report = BuildReport(manifest=None, generation_dir=folder.path, skipped=list(skipped),
+                             rebuilt_because=rebuilt_because, encoder=encoder)
         try:
-            storage = {"vector_index": vector_index, "sq8": sq8}
-            return _sync(files, index_dir, skipped, encoder, wanted, storage, store, previous, rebuilt_because, progress,
-                         began, corpus)
+            segments = _plan(files, previous, report, lambda f: _split(f, encoder, wanted))
+            if previous and _nothing_to_write(previous, options, target, corpus, report, skipped):
+                report.manifest, report.written, report.generation_dir = previous.manifest, False, previous.folder
+                return report
         finally:
             if previous:
                 previous.close()
+        vectors = _embed(segments, _embedder(encoder, options), report, progress)
+        passages = [p for ps, _ in segments for p in ps]
+        manifest = _manifest(folder, options, wanted, files, passages, skipped, corpus, began)
+        report.generation_dir, report.manifest = folder.write(manifest, files, passages, skipped, vectors, options.store)
+        return report
+
+
+def _open_previous(folder: IndexFolder, wanted: dict, options: BuildOptions) -> tuple[Generation | None, str | None]:
+    """Open the live generation for reuse, or say why everything must be embedded anew."""
+    if options.full:
+        return None, "a full rebuild was asked for"
+    try:
+        # Where the manifest says its vectors are, whatever this build's store: it may be moving them.
+        previous = folder.open_live(StoreConfig(milvus_token=options.store.milvus_token), for_reuse=True)
+    except IndexNotFound as exc:
+        if folder.live_name() is None:
+            return None, "there was no index"
+        return None, f"the index could not be read ({exc})"  # incomplete, or its Milvus collection is gone
+    except (IndexMismatch, IndexCorrupt, EngineUnavailable, OSError, ValueError, sqlite3.Error, RuntimeError) as exc:
+        return None, f"the index is damaged ({exc})"
+    had = {key: getattr(previous.manifest, key) for key in wanted}
+    if had != wanted:
+        previous.close()
+        changed = ", ".join(f"{k} {had[k]!r} -> {wanted[k]!r}" for k in wanted if had[k] != wanted[k])
+        return None, f"settings changed ({changed})"
+    return previous, None
+
+
+def _embedder(encoder: Encoder, options: BuildOptions):
+    """Return what embeds this build's passages: the encoder, or Ray actors running the same model."""
+    if not options.ray:
+        return encoder
+    from .distributed import RayEncoder
+
+    return RayEncoder(encoder, options.ray)
 
 
 def _split(f: SourceFile, encoder: Encoder, wanted: dict) -> list[Passage]:
@@ -156,32 +175,43 @@ def _split(f: SourceFile, encoder: Encoder, wanted: dict) -> list[Passage]:
     return split_passages(f.path, f.text, encoder.token_starts, wanted["max_passage_tokens"], wanted["min_words"])
 
 
-def _sync(files, index_dir, skipped, encoder, wanted, storage, store, previous, rebuilt_because, progress,
-          began, corpus) -> BuildReport:
-    """Reuse unchanged files, embed the rest, and write a new generation if anything changed."""
-    report = BuildReport(manifest=None, generation_dir=index_dir, skipped=list(skipped), rebuilt_because=rebuilt_because)
-    known = previous.files if previous else {}
-    segments: list[tuple[list[Passage], np.ndarray | None]] = []
+Segment = tuple[list[Passage], "np.ndarray | None"]  # a file's passages, and their vectors if reused
+
+
+def _plan(files: Sequence[SourceFile], previous: Generation | None, report: BuildReport,
+          split: Callable[[SourceFile], list[Passage]]) -> list[Segment]:
+    """Reuse the passages and vectors of unchanged files; split the others. Counts go into report."""
+    known = {f.path: f for f in previous.catalog.files()} if previous else {}
+    segments: list[Segment] = []
     for f in files:
-        if known.get(f.path) == f.sha256:
-            segments.append(previous.take(f.path))
+        old = known.get(f.path)
+        if old is not None and old.sha256 == f.sha256:
+            segments.append(previous.passages_of(old.id))
             report.unchanged += 1
             continue
-        (report.changed if f.path in known else report.added).append(f.path)
-        segments.append((_split(f, encoder, wanted), None))
+        (report.changed if old is not None else report.added).append(f.path)
+        segments.append((split(f), None))
     report.removed = sorted(set(known) - {f.path for f in files})
-    # An index written by an older format, with other vector storage or BM25 settings, or from a corpus
-    # in another folder, is rewritten (without embedding).
-    same_storage = (previous and previous.manifest.format_version == FORMAT_VERSION
-                    and previous.manifest.lexical == LEXICAL_SETTINGS and previous.manifest.corpus == corpus
-                    and previous.manifest.vector_index == vector_index_kind(previous.manifest.passages, **storage)
-                    and (previous.manifest.vector_store, previous.manifest.milvus_uri) == (store.kind, store.milvus_uri))
-    if same_storage and not (report.added or report.changed or report.removed) and previous.skipped == {
-        (s.path, s.reason) for s in skipped
-    }:
-        report.manifest, report.written = previous.manifest, False
-        report.generation_dir = current_generation(index_dir)
-        return report
+    return segments
+
+
+def _nothing_to_write(previous: Generation, options: BuildOptions, target: dict, corpus: str, report: BuildReport,
+                      skipped: Sequence[Skipped]) -> bool:
+    """Tell whether the live generation already is what this build would write.
+
+    An index written by an older format, with other vector storage or BM25 settings, or
+    from a corpus in another folder, is rewritten (without embedding).
+    """
+    had = previous.manifest
+    same_storage = (had.format_version == FORMAT_VERSION and had.lexical == LEXICAL_SETTINGS and had.corpus == corpus
+                    and had.vector_index == vector_index_kind(had.passages, options.vector_index, options.sq8)
+                    and (had.vector_store, had.milvus_uri) == (target["vector_store"], target["milvus_uri"]))
+    same_files = not (report.added or report.changed or report.removed)
+    return same_storage and same_files and previous.catalog.skipped() == {(s.path, s.reason) for s in skipped}
+
+
+def _embed(segments: list[Segment], encoder: Encoder, report: BuildReport, progress: Progress | None) -> np.ndarray:
+    """Embed the passages of new and changed files; return every passage's vector in order."""
     fresh = [p.text for passages, vectors in segments if vectors is None for p in passages]
     report.embedded = len(fresh)
     done = 0
@@ -196,41 +226,19 @@ def _sync(files, index_dir, skipped, encoder, wanted, storage, store, previous, 
     parts = [np.zeros((0, encoder.dimension), np.float32)]
     for ps, vs in segments:
         parts.append(vs if vs is not None else np.array([next(new_rows) for _ in ps], np.float32).reshape(len(ps), -1))
-    vectors = np.vstack(parts)
-    passages = [p for ps, _ in segments for p in ps]
-    generation = next_generation(index_dir)
-    manifest = Manifest(
-        **wanted,
-        files=len(files),
-        passages=len(passages),
-        skipped=len(skipped),
+    return np.vstack(parts)
+
+
+def _manifest(folder: IndexFolder, options: BuildOptions, wanted: dict, files: Sequence[SourceFile],
+              passages: list[Passage], skipped: Sequence[Skipped], corpus: str, began: float) -> Manifest:
+    """Return the manifest of the next generation (its checksums are added as it is written)."""
+    generation = folder.next_number()
+    kind = vector_index_kind(len(passages), options.vector_index, options.sq8)
+    return Manifest(
+        **wanted, files=len(files), passages=len(passages), skipped=len(skipped),
         corpus_fingerprint=corpus_fingerprint(files),
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        build_seconds=round(time.perf_counter() - began, 3),
-        generation=generation,
-        vector_index=vector_index_kind(len(passages), **storage),
-        lexical=LEXICAL_SETTINGS,
-        corpus=corpus,
-        **_store_fields(store, index_dir, generation),
+        build_seconds=round(time.perf_counter() - began, 3), generation=generation, vector_index=kind,
+        lexical=LEXICAL_SETTINGS, corpus=corpus,
+        **store_class(options.store.kind).prepare(options.store, folder.path, generation, kind),
     )
-    report.generation_dir, report.manifest = write_index(index_dir, manifest, files, passages, skipped, vectors)
-    return report
-
-
-def _resolve_store(store: StoreConfig, index_dir: Path) -> StoreConfig:
-    """Return the store with its Milvus URI checked; Milvus Lite in index_dir/milvus.db by default."""
-    if store.kind == "faiss":
-        return StoreConfig()
-    from .milvus import check_uri
-
-    return StoreConfig("milvus", check_uri(store.milvus_uri or str(index_dir / "milvus.db")))
-
-
-def _store_fields(store: StoreConfig, index_dir: Path, generation: int) -> dict:
-    """Return the manifest fields that say where a generation's vectors live."""
-    if store.kind == "faiss":
-        return {"vector_store": "faiss"}
-    from .milvus import collection_name
-
-    return {"vector_store": "milvus", "milvus_uri": store.milvus_uri,
-            "milvus_collection": collection_name(index_dir, generation)}

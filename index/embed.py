@@ -108,7 +108,11 @@ def workers() -> int:
 class Encoder:
     """A loaded model: tokenizer, limits and the one ``encode`` used everywhere."""
 
-    def __init__(self, name: str = DEFAULT_MODEL, backend: str | None = None, device: str = "cpu"):
+    def __init__(self, name: str = DEFAULT_MODEL, backend: str | None = None, device: str = "cpu", cache_dir: str = ""):
+        """Load a model by name or folder on a backend (the fastest this CPU runs well when None).
+
+        ``cache_dir`` is where the ONNX backends keep their exports (else the platform's cache folder).
+        """
         backend = backend or default_backend()
         if backend not in BACKENDS:
             raise ModelLoadError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
@@ -121,7 +125,7 @@ class Encoder:
         self.model = None  # the sentence-transformers model, for the torch backends only
         self._onnx = None
         if backend.startswith("onnx"):
-            self._load_onnx(location, quantized=backend == "onnx-int8")
+            self._load_onnx(location, quantized=backend == "onnx-int8", cache_dir=cache_dir)
         else:
             self._load_torch(location, device, bfloat16=backend == "torch-bf16")
 
@@ -150,7 +154,7 @@ class Encoder:
         if _torch_threads is not None:
             set_threads(_torch_threads)
 
-    def _load_onnx(self, location: str, quantized: bool) -> None:
+    def _load_onnx(self, location: str, quantized: bool, cache_dir: str) -> None:
         """Read the model's settings and tokenizer from its folder; export it (once, cached) and open it.
 
         PyTorch is not loaded (it is only for the one-time export): a serving process stays smaller.
@@ -164,7 +168,7 @@ class Encoder:
         self.max_seq_length, self.dimension = sentence_settings(folder)
         self.pieces = WordPieces.from_folder(folder, self.max_seq_length)
         try:
-            path = exported_model(str(folder), self.name, quantized)
+            path = exported_model(str(folder), self.name, quantized, cache_dir)
         except ModelLoadError:
             raise  # already says what is wrong
         except Exception as exc:  # exporter and optimizer errors come in many types

@@ -31,3 +31,7 @@ class IndexCorrupt(DocsearchError):
 
 class EngineUnavailable(DocsearchError):
     """An outside engine (a Milvus server, a Ray cluster) cannot be reached, or its client is not installed."""
+
+
+class NoSpace(DocsearchError):
+    """A write failed because the disk (or the file size limit) is full; nothing of it was kept."""

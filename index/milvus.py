@@ -2,13 +2,13 @@
 
 A URI that is a path means Milvus Lite, embedded in this process (its data in
 that folder); ``http://host:19530`` means a Milvus server or cluster. A token
-for a server with authentication ("user:password" or an API key) comes from
-DOCSEARCH_MILVUS_TOKEN, never from the index's files.
+for a server with authentication ("user:password" or an API key) comes from the
+configuration (StoreConfig), never from the index's files.
 
 Each generation writes its own collection, named after the index folder and
-the generation number, fills and flushes it before the generation's manifest
-and CURRENT are written (index.store). Readers therefore see whole generations,
-and old collections are dropped with their folders. Reads and writes use the
+the generation number, fills and flushes it before the generation goes live
+(index.generation). Readers therefore see whole generations, and old
+collections are dropped with their folders. Reads and writes use the
 Strong consistency level so a delete or insert is visible to the next search,
 on a server as on Lite.
 """
@@ -17,22 +17,21 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from .errors import IndexNotFound, EngineUnavailable
-from .vectors import Neighbours
+from .errors import EngineUnavailable, IndexNotFound
+from .manifest import Manifest
+from .vectors import Allowed, Neighbours, StoreConfig
 
 log = logging.getLogger(__name__)
 
 CONSISTENCY = "Strong"
 INSERT_BATCH = 5_000  # rows per insert call: well under gRPC's 64 MB message limit at 384 floats
-HNSW_PARAMS = {"M": 32, "efConstruction": 200}  # as index.store's FAISS HNSW
+HNSW_PARAMS = {"M": 32, "efConstruction": 200}  # as index.faiss_vectors' HNSW
 HNSW_EF_SEARCH = 384
-TOKEN_VARIABLE = "DOCSEARCH_MILVUS_TOKEN"
 
 
 def is_lite(uri: str) -> bool:
@@ -49,7 +48,7 @@ def check_uri(uri: str) -> str:
     return str(Path(uri).resolve())
 
 
-def connect(uri: str):
+def connect(uri: str, token: str = ""):
     """Return a MilvusClient for a Milvus Lite folder or a server URL."""
     try:
         from pymilvus import MilvusClient, MilvusException
@@ -59,7 +58,7 @@ def connect(uri: str):
     if is_lite(check_uri(uri)):
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     try:
-        return MilvusClient(uri, token=os.environ.get(TOKEN_VARIABLE, ""))
+        return MilvusClient(uri, token=token)
     except MilvusException as exc:
         raise EngineUnavailable(f"cannot reach Milvus at {uri}: {exc}") from None
 
@@ -76,7 +75,7 @@ def collection_name(index_dir: Path, generation: int) -> str:
 
 
 class MilvusStore:
-    """A VectorStore over one Milvus collection: id (primary key), vector, source (file id)."""
+    """A VectorStore over one Milvus collection: id (primary key), vector, source (the file id)."""
 
     def __init__(self, client, collection: str, dimension: int, kind: str = "flat"):
         self.client = client
@@ -106,21 +105,77 @@ class MilvusStore:
         return cls(client, collection, dimension, kind)
 
     @classmethod
-    def open(cls, client, collection: str, dimension: int, kind: str = "flat") -> "MilvusStore":
+    def attach(cls, client, collection: str, dimension: int, kind: str = "flat") -> "MilvusStore":
         """Open an existing collection, or raise IndexNotFound."""
         if not client.has_collection(collection):
             raise IndexNotFound(f"Milvus has no collection {collection}; run `docsearch index --store milvus`")
         client.load_collection(collection)
         return cls(client, collection, dimension, kind)
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray, sources: np.ndarray) -> None:
-        """Store vectors under the given passage ids, with their source file ids."""
+    @classmethod
+    def prepare(cls, config: StoreConfig, index_dir: Path, generation: int, kind: str) -> dict:
+        """Check the URI and kind; return the manifest fields: the URI and this generation's collection."""
+        if kind not in ("flat", "hnsw"):
+            raise ValueError("the Milvus store keeps float vectors; --sq8 is for the FAISS store")
+        uri = check_uri(config.milvus_uri or str(Path(index_dir) / "milvus.db"))
+        return {"vector_store": "milvus", "milvus_uri": uri, "milvus_collection": collection_name(index_dir, generation)}
+
+    @classmethod
+    def write(cls, folder: Path, manifest: Manifest, vectors: np.ndarray, file_ids: np.ndarray,
+              config: StoreConfig) -> list[Path]:
+        """Write a generation's vectors and file ids to its own new collection; nothing goes into folder."""
+        store = cls.create(connect(manifest.milvus_uri, config.milvus_token), manifest.milvus_collection,
+                           manifest.dimension, manifest.vector_index)
+        try:
+            store.add(np.arange(1, len(vectors) + 1, dtype=np.int64), vectors, file_ids)
+            store.flush()
+        finally:
+            store.close()
+        return []
+
+    @classmethod
+    def open(cls, folder: Path, manifest: Manifest, config: StoreConfig) -> "MilvusStore":
+        """Open a generation's collection, on the configured URI or else where the manifest says it was written."""
+        client = connect(config.milvus_uri or manifest.milvus_uri, config.milvus_token)
+        return cls.attach(client, manifest.milvus_collection, manifest.dimension, manifest.vector_index)
+
+    @classmethod
+    def drop(cls, folder: Path, manifest: Manifest, config: StoreConfig) -> None:
+        """Drop a generation's collection where it was written; a Milvus that cannot be reached is only logged."""
+        try:
+            client = connect(manifest.milvus_uri, config.milvus_token)
+        except EngineUnavailable as exc:
+            log.warning("could not drop collection %s of an old generation: %s", manifest.milvus_collection, exc)
+            return
+        try:
+            client.drop_collection(manifest.milvus_collection)
+        finally:
+            client.close()
+
+    @classmethod
+    def sweep(cls, index_dir: Path, manifest: Manifest, kept: set[int], config: StoreConfig) -> None:
+        """Drop the index's collections on this Milvus but those of the generations kept.
+
+        Besides old generations' collections, this catches those of builds that died before going live.
+        """
+        keep = {collection_name(index_dir, number) for number in kept}
+        client = connect(manifest.milvus_uri, config.milvus_token)
+        try:
+            for name in client.list_collections():
+                if name.startswith(collection_prefix(index_dir) + "_gen_") and name not in keep:
+                    log.info("dropping old generation collection %s", name)
+                    client.drop_collection(name)
+        finally:
+            client.close()
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray, file_ids: np.ndarray) -> None:
+        """Store vectors under the given passage ids, with their file ids."""
         vectors = np.asarray(vectors, np.float32)
         for at in range(0, len(ids), INSERT_BATCH):
             rows = [
-                {"id": int(pid), "vector": vector.tolist(), "source": int(source)}
-                for pid, vector, source in zip(ids[at:at + INSERT_BATCH], vectors[at:at + INSERT_BATCH],
-                                               sources[at:at + INSERT_BATCH])
+                {"id": int(pid), "vector": vector.tolist(), "source": int(file_id)}
+                for pid, vector, file_id in zip(ids[at:at + INSERT_BATCH], vectors[at:at + INSERT_BATCH],
+                                                file_ids[at:at + INSERT_BATCH])
             ]
             self.client.insert(self.collection, rows)
 
@@ -132,11 +187,13 @@ class MilvusStore:
         """Remove passages; searches made after this call no longer see them."""
         self.client.delete(self.collection, ids=[int(i) for i in ids])
 
-    def search(self, queries: np.ndarray, k: int, source: int | None = None) -> Neighbours:
-        """Return the k nearest passages of each query, optionally only those of one source file."""
+    def search(self, queries: np.ndarray, k: int, allowed: Allowed | None = None) -> Neighbours:
+        """Return the k nearest passages of each query, only among the allowed passages (by file) if given."""
+        if allowed is not None and not len(allowed):
+            return [[] for _ in queries]
         found = self.client.search(
             self.collection, data=np.asarray(queries, np.float32).tolist(), limit=k,
-            filter="" if source is None else f"source == {int(source)}", output_fields=[],
+            filter="" if allowed is None else f"source in {[int(f) for f in allowed.file_ids]}", output_fields=[],
             search_params=self._search_params, consistency_level=CONSISTENCY,
         )
         return [[(int(hit["id"]), float(hit["distance"])) for hit in hits] for hits in found]
@@ -163,48 +220,3 @@ class MilvusStore:
         self.client.close()
 
 
-def write_collection(manifest, vectors: np.ndarray, sources: np.ndarray) -> None:
-    """Write a generation's vectors and source file ids to its own new collection."""
-    store = MilvusStore.create(connect(manifest.milvus_uri), manifest.milvus_collection, manifest.dimension,
-                               manifest.vector_index)
-    try:
-        store.add(np.arange(1, len(vectors) + 1, dtype=np.int64), vectors, sources)
-        store.flush()
-    finally:
-        store.close()
-
-
-def open_collection(manifest, uri: str = "") -> MilvusStore:
-    """Open a generation's collection, on uri or else where the manifest says it was written."""
-    return MilvusStore.open(connect(uri or manifest.milvus_uri), manifest.milvus_collection, manifest.dimension,
-                            manifest.vector_index)
-
-
-def drop_collection(manifest) -> None:
-    """Drop a generation's collection where it was written; a Milvus that cannot be reached is only logged."""
-    try:
-        client = connect(manifest.milvus_uri)
-    except EngineUnavailable as exc:
-        log.warning("could not drop collection %s of an old generation: %s", manifest.milvus_collection, exc)
-        return
-    try:
-        client.drop_collection(manifest.milvus_collection)
-    finally:
-        client.close()
-
-
-def drop_old_collections(manifest, index_dir: Path, kept_generation: str | None) -> None:
-    """Drop the index's collections on this Milvus but the new live one and the one before it.
-
-    Besides old generations' collections, this catches those of builds that died before going live.
-    """
-    prefix = collection_prefix(index_dir) + "_gen_"
-    keep = {manifest.milvus_collection, prefix + kept_generation[4:] if kept_generation else None}
-    client = connect(manifest.milvus_uri)
-    try:
-        for name in client.list_collections():
-            if name.startswith(prefix) and name not in keep:
-                log.info("dropping old generation collection %s", name)
-                client.drop_collection(name)
-    finally:
-        client.close()

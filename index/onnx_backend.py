@@ -6,7 +6,7 @@ and, for ``onnx-int8``, quantised dynamically (int8 weights, per channel).
 We do not use Optimum for this: its ONNX package pins transformers below the
 version sentence-transformers needs here, and the export is a few calls.
 
-Exports live in a cache folder (``DOCSEARCH_CACHE_DIR``, else
+Exports live in a cache folder (the configured one, else
 ``$XDG_CACHE_HOME/docsearch``, else ``~/.cache/docsearch``) under a key made of
 the model's files and the library versions, so each is made once per machine;
 a lock keeps two processes from exporting the same model at the same time.
@@ -39,10 +39,10 @@ FP32_FILE = "model.onnx"
 INT8_FILE = "model-int8.onnx"
 
 
-def cache_root() -> Path:
-    """Return the folder where exported models are kept."""
-    if os.environ.get("DOCSEARCH_CACHE_DIR"):
-        return Path(os.environ["DOCSEARCH_CACHE_DIR"])
+def cache_root(cache_dir: str = "") -> Path:
+    """Return the folder where exported models are kept: cache_dir if given, else the platform's cache."""
+    if cache_dir:
+        return Path(cache_dir)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "docsearch"
 
@@ -93,9 +93,9 @@ def sentence_settings(folder: Path) -> tuple[int, int]:
     return length, dimension
 
 
-def exported_model(location: str, name: str, quantized: bool) -> Path:
+def exported_model(location: str, name: str, quantized: bool, cache_dir: str = "") -> Path:
     """Return the cached ONNX file for a model, exporting it first if this machine has none."""
-    folder = cache_root() / "onnx" / f"{Path(name).name or 'model'}-{_export_key(location)}"
+    folder = cache_root(cache_dir) / "onnx" / f"{Path(name).name or 'model'}-{_export_key(location)}"
     target = folder / (INT8_FILE if quantized else FP32_FILE)
     if target.is_file():
         return target

@@ -8,26 +8,20 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from . import settings
+from .config import Config
+from .request import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 
 
-def create_app(config: dict | None = None) -> Flask:
-    """Create the Flask app: defaults, then DOCSEARCH_* environment, then ``config``."""
-    app = Flask(__name__)
-    app.config.from_mapping(
-        INDEX_DIR=settings.DEFAULT_INDEX_DIR,
-        MILVUS_URI="",  # where a Milvus-stored index's vectors are read; "" means where they were written
-        MAX_CONTENT_LENGTH=settings.MAX_BODY_BYTES,
-        MAX_QUERY_CHARS=settings.MAX_QUERY_CHARS,
-        JSON_SORT_KEYS=False,
-    )
-    app.config.from_prefixed_env("DOCSEARCH")
-    if config:
-        app.config.update(config)
+def create_app(config: Config | None = None, encoder=None) -> Flask:
+    """Create the Flask app for a configuration (Config.load() when None), reusing a loaded encoder if given."""
+    config = config or Config.load()
+    # An explicit instance path: Flask cannot find one for a package inside a namespace package (docsearch).
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent / "instance"))
+    app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.json.sort_keys = False
-    app.extensions["docsearch"] = {"searcher": None, "lock": threading.Lock()}
+    app.extensions["docsearch"] = {"config": config, "searcher": None, "encoder": encoder, "lock": threading.Lock()}
 
     from . import api, openapi, security, web
     from .errors import register_error_handlers
@@ -43,47 +37,45 @@ def create_app(config: dict | None = None) -> Flask:
 def get_searcher():
     """Return the Searcher of the index's live generation, loading it when it changed.
 
-    Each request reads the index's CURRENT pointer (a few bytes). When a new
+    Each request reads the name of the live generation (a few bytes). When a new
     generation went live, one request loads it while the others keep answering
     from the old one; in-flight requests finish on the generation they started
     with. A generation that fails to load is logged and the old one kept.
     """
-    from index.errors import DocsearchError, IndexMismatch
-
-    from .engine import Searcher
+    from docsearch.index import IndexFolder
+    from docsearch.index.errors import DocsearchError
 
     state = current_app.extensions["docsearch"]
-    index_dir = Path(current_app.config["INDEX_DIR"])
     searcher = state["searcher"]
-    live = live_generation(index_dir)
+    live = IndexFolder(state["config"].index_dir).live_name()
     if searcher is not None and live in (None, searcher.generation_name, state.get("failed")):
         return searcher
     if not state["lock"].acquire(blocking=searcher is None):
         return searcher  # another request is loading the new generation
     try:
-        if state["searcher"] is not searcher:
-            return state["searcher"]  # loaded by another request meanwhile
-        encoder = searcher.encoder if searcher is not None else state.get("encoder")
-        milvus_uri = current_app.config["MILVUS_URI"]
-        try:
-            state["searcher"] = Searcher.load(index_dir, encoder=encoder, milvus_uri=milvus_uri)
-        except IndexMismatch:
-            state["searcher"] = Searcher.load(index_dir, milvus_uri=milvus_uri)  # the new generation uses another model
-        log.info("serving generation %s of %s", state["searcher"].generation_name, index_dir)
+        if state["searcher"] is searcher:  # not loaded by another request meanwhile
+            state["searcher"] = _load(state["config"], searcher.encoder if searcher is not None else state["encoder"])
+            log.info("serving generation %s of %s", state["searcher"].generation_name, state["config"].index_dir)
     except DocsearchError as exc:
         if searcher is None:
             raise
         state["failed"] = live
         log.error("generation %s of %s could not be loaded; still serving %s: %s",
-                  live, index_dir, searcher.generation_name, exc)
+                  live, state["config"].index_dir, searcher.generation_name, exc)
     finally:
         state["lock"].release()
     return state["searcher"]
 
 
-def live_generation(index_dir: Path) -> str | None:
-    """Return the name of the index's live generation, or None if there is none."""
+def _load(config: Config, encoder):
+    """Load the live generation, with the loaded model unless the generation uses another one."""
+    from docsearch.index.errors import IndexMismatch
+
+    from .engine import Searcher
+
     try:
-        return (index_dir / "CURRENT").read_text(encoding="utf-8").strip() or None
-    except OSError:
-        return None
+        return Searcher.load(config.index_dir, encoder=encoder, store=config.store_config(), backend=config.backend)
+    except IndexMismatch:
+        if encoder is None:
+            raise
+        return Searcher.load(config.index_dir, store=config.store_config(), backend=config.backend)

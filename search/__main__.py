@@ -1,4 +1,4 @@
-"""Run the docsearch command as `python -m search`."""
+"""Run the docsearch command as `python -m docsearch.search`."""
 
 from .cli import main
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import time
-
-from flask import Blueprint, current_app, request
+from flask import Blueprint, request
 
 from . import get_searcher
-from .errors import BadQuery
-from .params import parse_search
+from .request import BadQuery, SearchRequest
 
 bp = Blueprint("api", __name__)
 
@@ -30,24 +27,10 @@ def _json_body() -> dict:
 def search():
     """Answer a question with ranked passages as JSON."""
     if request.method == "POST":
-        params = parse_search(_json_body(), from_json=True, max_chars=current_app.config["MAX_QUERY_CHARS"])
+        asked = SearchRequest.parse(_json_body(), from_json=True)
     else:
-        params = parse_search(request.args, max_chars=current_app.config["MAX_QUERY_CHARS"])
-    searcher = get_searcher()
-    began = time.perf_counter()
-    hits = searcher.search(params.q, params.k, params.mode, params.group)
-    low_confidence = searcher.is_low_confidence(params.q, hits)
-    took_ms = round((time.perf_counter() - began) * 1000, 2)
-    return {
-        "query": params.q,
-        "k": params.k,
-        "mode": params.mode,
-        "group": params.group,
-        "took_ms": took_ms,
-        "generation": searcher.manifest.generation,
-        "low_confidence": low_confidence,
-        "results": [hit.to_dict() for hit in hits],
-    }
+        asked = SearchRequest.parse(request.args)
+    return get_searcher().search(asked).to_dict()
 
 
 @bp.route("/healthz")

@@ -1,32 +1,27 @@
-"""The query side's one facade: load an index, answer a question with ranked hits.
+"""The query side's one facade: load an index generation, answer a SearchRequest with ranked hits.
 
-Three modes: ``dense`` (cosine similarity of unit vectors in FAISS or Milvus), ``lexical``
-(BM25 over Porter-stemmed words, index.lexical) and ``hybrid``, the default:
-reciprocal rank fusion of both lists, each drawn from a pool larger than k.
+Three modes: ``dense`` (cosine similarity of unit vectors in the generation's vector
+store), ``lexical`` (BM25 over Porter-stemmed words, docsearch.index.lexical) and
+``hybrid``, the default: reciprocal rank fusion of both lists, each drawn from a
+pool larger than k.
 """
 
 from __future__ import annotations
 
 import functools
-import sqlite3
-import threading
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
 
-from index import Encoder, IndexMismatch, Manifest
-from index.manifest import MANIFEST_NAME
-from index.lexical import LEXICAL_DIR
-from index.store import DB_NAME, current_generation, open_vectors, verify_generation
-from index.vectors import VectorStore
+from docsearch.index import Encoder, Generation, IndexFolder, IndexMismatch, Manifest, StoreConfig
 
-from .document import Document, stored_document, with_text
+from .document import DocumentView, view_of
 from .fusion import Candidate, best_per_file, fuse
-from .lexical import LexicalIndex, highlights, holds_every_word
-from .settings import MAX_K, MODES
+from .highlight import highlights, holds_every_word
+from .request import SearchRequest
 
-GROUPS = (None, "file")
 POOL = 100
 QUERY_CACHE = 1024  # recent query embeddings kept per Searcher
 # Below this cosine similarity the best hit is not close in meaning. On docs_corpus the
@@ -41,8 +36,8 @@ class Hit:
     rank: int
     score: float
     text: str
-    source: str
-    passage: int
+    source: str  # the file's path, relative to the corpus folder
+    passage: int  # the passage's number within its file, from 1
     line_start: int
     line_end: int
     start: int
@@ -65,103 +60,77 @@ class Hit:
         return found
 
 
-def check_request(k: int, mode: str, group: str | None) -> None:
-    """Raise ValueError when k, mode or group is not one the Searcher takes."""
-    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
-        raise ValueError(f"k must be an integer from 1 to {MAX_K}")
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}")
-    if group not in GROUPS:
-        raise ValueError("group must be file, or left out")
+@dataclass(frozen=True)
+class Answer:
+    """A request's hits, with whether they answer it well, how long it took and which generation answered."""
+
+    request: SearchRequest
+    hits: list[Hit]
+    low_confidence: bool
+    took_ms: float
+    generation: int
+
+    def to_dict(self) -> dict:
+        """Return the answer as the API's JSON body (also `docsearch query --json`)."""
+        r = self.request
+        return {"query": r.q, "k": r.k, "mode": r.mode, "group": r.group, "took_ms": self.took_ms,
+                "generation": self.generation, "low_confidence": self.low_confidence,
+                "results": [hit.to_dict() for hit in self.hits]}
 
 
 class Searcher:
     """Answer questions from one loaded index generation."""
 
-    def __init__(self, index_dir: Path, manifest: Manifest, store: VectorStore, db: sqlite3.Connection, encoder: Encoder,
-                 lexical: LexicalIndex):
+    def __init__(self, index_dir: Path, generation: Generation, encoder: Encoder):
         self.index_dir = index_dir
-        self.manifest = manifest
-        self.store = store
-        self.lexical = lexical
+        self.generation = generation
+        self.manifest: Manifest = generation.manifest
+        self.generation_name = generation.name
         self.encoder = encoder
         self.pool = POOL
-        self.generation_name = f"gen-{manifest.generation:06d}"
         # A repeated question (paging, a refreshed page, a popular query) skips the model.
         self.query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
-        self._db = db
-        self._db_lock = threading.Lock()
-
-    @property
-    def vectors(self):
-        """The raw FAISS index (FAISS store only), for benchmarks and tests that inspect it."""
-        return self.store.index
 
     @classmethod
-    def load(cls, index_dir: Path | str, encoder: Encoder | None = None, milvus_uri: str = "") -> "Searcher":
-        """Load the live generation of index_dir, with the model its manifest names.
+    def load(cls, index_dir: Path | str, encoder: Encoder | None = None, store: StoreConfig = StoreConfig(),
+             backend: str | None = None) -> "Searcher":
+        """Load the live generation of index_dir, with the model and backend its manifest names.
 
-        A Milvus-stored index is read from milvus_uri, or else from where it was written.
+        ``store`` may say where a Milvus-stored index is read from (else where it was
+        written); a store kind or ``backend`` other than the index's is refused.
         """
         index_dir = Path(index_dir)
-        folder = current_generation(index_dir)
-        manifest = Manifest.read(folder / MANIFEST_NAME)
-        verify_generation(folder, manifest)
-        if encoder is None:
-            encoder = Encoder(manifest.model, backend=manifest.backend)
-        elif (encoder.name, encoder.backend) != (manifest.model, manifest.backend):
-            raise IndexMismatch(
-                f"index at {index_dir} was built with model {manifest.model!r} on backend {manifest.backend!r}, "
-                f"not {encoder.name!r} on {encoder.backend!r}; rebuild it or query it with its own model and backend"
-            )
-        if encoder.dimension != manifest.dimension:
-            raise IndexMismatch(
-                f"model {encoder.name!r} gives {encoder.dimension}-dimensional vectors, "
-                f"the index at {index_dir} holds {manifest.dimension}"
-            )
-        store = open_vectors(folder, manifest, milvus_uri)
-        db = sqlite3.connect(f"file:{folder / DB_NAME}?mode=ro", uri=True, check_same_thread=False)
-        stored = db.execute("SELECT count(*) FROM passages").fetchone()[0]
-        lexical = LexicalIndex(folder / LEXICAL_DIR)
-        vectors = store.count()
-        if not vectors == stored == lexical.passages == manifest.passages or store.dimension != manifest.dimension:
-            db.close()
-            store.close()
-            raise IndexMismatch(
-                f"index at {index_dir} is inconsistent: manifest {manifest.passages} passages, "
-                f"database {stored}, vectors {vectors}, BM25 {lexical.passages}; rebuild it with `docsearch index`"
-            )
-        return cls(index_dir, manifest, store, db, encoder, lexical)
+        generation = IndexFolder(index_dir).open_live(store)
+        try:
+            encoder = _encoder_for(index_dir, generation.manifest, encoder, store, backend)
+        except BaseException:
+            generation.close()
+            raise
+        return cls(index_dir, generation, encoder)
 
     def stats(self) -> dict:
         """Return what the index holds, for health checks and start-up messages."""
         m = self.manifest
-        return {
-            "passages": m.passages,
-            "files": m.files,
-            "skipped": m.skipped,
-            "model": m.model,
-            "dimension": m.dimension,
-            "built_at": m.built_at,
-            "generation": m.generation,
-        }
+        return {"passages": m.passages, "files": m.files, "skipped": m.skipped, "model": m.model,
+                "dimension": m.dimension, "built_at": m.built_at, "generation": m.generation}
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid", group: str | None = None) -> list[Hit]:
-        """Return the k passages that best answer query, best first.
+    def search(self, request: SearchRequest) -> Answer:
+        """Answer a request with its k best passages, best first.
 
         With ``group="file"``, only the best passage of each file, with how many
         more passages of that file were among the candidates.
         """
-        check_request(k, mode, group)
-        if not query.strip():
-            raise ValueError("query is blank")
+        began = time.perf_counter()
         with self.encoder.serving():
-            query_vector = self.query_vector(query)
-            ranked = self.candidates(query, mode, max(self.pool, k), query_vector)
+            query_vector = self.query_vector(request.q)
+            ranked = self.candidates(request.q, request.mode, max(self.pool, request.k), query_vector)
             more: dict[int, int] | None = None
-            if group == "file":
+            if request.group == "file":
                 ranked, more = best_per_file(ranked, self.sources([c.pid for c in ranked]))
-            return self._hits(query, ranked[:k], query_vector, more)
+            hits = self._hits(request.q, ranked[:request.k], query_vector, more)
+        low_confidence = self.is_low_confidence(request.q, hits)
+        took_ms = round((time.perf_counter() - began) * 1000, 2)
+        return Answer(request, hits, low_confidence, took_ms, self.manifest.generation)
 
     def is_low_confidence(self, query: str, hits: list[Hit]) -> bool:
         """Tell whether even the best hit is a weak answer.
@@ -183,9 +152,9 @@ class Searcher:
         if mode in ("dense", "hybrid") and self.manifest.passages:
             if query_vector is None:
                 query_vector = self.query_vector(query)
-            dense = self.store.search(query_vector[None, :], min(depth, self.manifest.passages))[0]
+            dense = self.generation.vectors.search(query_vector[None, :], min(depth, self.manifest.passages))[0]
         if mode in ("lexical", "hybrid"):
-            lexical = self.lexical.search(query, depth)
+            lexical = self.generation.lexical.search(query, depth)
         return fuse(dense, lexical, mode)[:depth]
 
     def _embed_query(self, query: str) -> np.ndarray:
@@ -195,57 +164,57 @@ class Searcher:
         return vector
 
     def sources(self, ids: list[int]) -> dict[int, str]:
-        """Return the source file of each passage id."""
-        marks = ",".join("?" * len(ids))
-        with self._db_lock:
-            rows = self._db.execute(
-                f"SELECT p.id, f.path FROM passages p JOIN files f ON f.id = p.file_id WHERE p.id IN ({marks})", ids
-            ).fetchall()
-        return dict(rows)
+        """Return the file path of each passage id."""
+        return self.generation.catalog.sources(ids)
 
     def _hits(self, query: str, ranked: list[Candidate], query_vector: np.ndarray, more: dict[int, int] | None) -> list[Hit]:
         """Turn ranked candidates into hits with text, places, cosine scores and highlights."""
         ids = [c.pid for c in ranked]
         if not ids:
             return []
-        cosines = self.store.vectors(ids) @ query_vector
-        rows = self._passages(ids)
-        marked = highlights(query, [rows[pid]["text"] for pid in ids])
+        cosines = self.generation.vectors.vectors(ids) @ query_vector
+        stored = self.generation.catalog.passages(ids)
+        marked = highlights(query, [stored[pid].text for pid in ids])
         return [
-            Hit(
-                rank=rank,
-                score=round(c.score, 6),
-                **rows[c.pid],
-                id=c.pid,
-                dense_rank=c.dense_rank,
-                dense_score=round(float(cosine), 6),
-                lexical_rank=c.lexical_rank,
-                lexical_score=None if c.lexical_score is None else round(c.lexical_score, 6),
-                highlights=spans,
-                more_in_file=None if more is None else more.get(c.pid, 0),
-            )
+            Hit(rank=rank, score=round(c.score, 6), text=p.text, source=p.source, passage=p.number,
+                line_start=p.line_start, line_end=p.line_end, start=p.start, end=p.end, id=c.pid,
+                dense_rank=c.dense_rank, dense_score=round(float(cosine), 6), lexical_rank=c.lexical_rank,
+                lexical_score=None if c.lexical_score is None else round(c.lexical_score, 6), highlights=spans,
+                more_in_file=None if more is None else more.get(c.pid, 0), file_id=p.file_id)
             for rank, (c, cosine, spans) in enumerate(zip(ranked, cosines, marked), start=1)
+            for p in (stored[c.pid],)
         ]
 
-    def _passages(self, ids: list[int]) -> dict[int, dict]:
-        """Fetch the stored passages with the given ids."""
-        marks = ",".join("?" * len(ids))
-        sql = (
-            "SELECT p.id, p.text, f.path, p.number, p.line_start, p.line_end, p.start, p.end, p.file_id "
-            f"FROM passages p JOIN files f ON f.id = p.file_id WHERE p.id IN ({marks})"
-        )
-        with self._db_lock:
-            rows = self._db.execute(sql, ids).fetchall()
-        keys = ("text", "source", "passage", "line_start", "line_end", "start", "end", "file_id")
-        return {row[0]: dict(zip(keys, row[1:])) for row in rows}
-
-    def document(self, file_id: int) -> Document | None:
-        """Return an indexed file with its passages and, if unchanged since indexing, its whole text."""
-        with self._db_lock:
-            stored = stored_document(self._db, file_id)
-        return None if stored is None else with_text(stored, self.manifest.corpus)
+    def document(self, file_id: int) -> DocumentView | None:
+        """Return an indexed file's document with its passages and, if unchanged since indexing, its text."""
+        stored = self.generation.catalog.file(file_id)
+        if stored is None:
+            return None
+        return view_of(stored, self.generation.catalog.file_passages(file_id), self.manifest.corpus)
 
     def close(self) -> None:
-        """Release the database connection and the vector store."""
-        self._db.close()
-        self.store.close()
+        """Release the generation's catalog and vectors."""
+        self.generation.close()
+
+
+def _encoder_for(index_dir: Path, manifest: Manifest, encoder: Encoder | None, store: StoreConfig,
+                 backend: str | None) -> Encoder:
+    """Return an encoder for the index (the one given if it fits), refusing another backend or store."""
+    if backend not in (None, manifest.backend):
+        raise IndexMismatch(
+            f"index at {index_dir} was built with backend {manifest.backend!r}; queries must use the same one: "
+            f"re-index with `docsearch index --backend {backend}` or serve without --backend")
+    if store.kind not in (None, manifest.vector_store):
+        raise IndexMismatch(
+            f"index at {index_dir} keeps its vectors in {manifest.vector_store}, not {store.kind}: "
+            f"re-index with `docsearch index --store {store.kind}` or serve without --store")
+    if encoder is None:
+        encoder = Encoder(manifest.model, backend=manifest.backend)
+    elif (encoder.name, encoder.backend) != (manifest.model, manifest.backend):
+        raise IndexMismatch(
+            f"index at {index_dir} was built with model {manifest.model!r} on backend {manifest.backend!r}, "
+            f"not {encoder.name!r} on {encoder.backend!r}; rebuild it or query it with its own model and backend")
+    if encoder.dimension != manifest.dimension:
+        raise IndexMismatch(f"model {encoder.name!r} gives {encoder.dimension}-dimensional vectors, "
+                            f"the index at {index_dir} holds {manifest.dimension}")
+    return encoder

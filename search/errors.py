@@ -9,13 +9,11 @@ from typing import Callable
 from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from index.errors import DocsearchError
+from docsearch.index.errors import DocsearchError
+
+from .request import BadQuery
 
 log = logging.getLogger(__name__)
-
-
-class BadQuery(ValueError):
-    """A request whose parameters are wrong; the message says what to fix."""
 
 
 def error_response(message: str, status: int):

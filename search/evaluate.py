@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from index import SourceFile
-from index.errors import DocsearchError
+from docsearch.index import SourceFile
+from docsearch.index.errors import DocsearchError
 
 from .engine import Searcher
 
@@ -126,14 +126,12 @@ def evaluate(searcher: Searcher, dataset: Dataset, mode: str, progress: Callable
     }
 
 
-def open_index(dataset: Dataset, index_dir: Path, model: str, chunking: str = "passages", progress=None,
-               backend: str | None = None) -> tuple[Searcher, bool]:
-    """Sync the dataset's index in index_dir (building it if needed) and load it.
+def open_index(dataset: Dataset, index_dir: Path, options, progress=None) -> tuple[Searcher, bool]:
+    """Sync the dataset's index in index_dir (building it if needed) with the build options, and load it.
 
     Returns the Searcher and whether the existing index was reused unchanged.
     """
-    from index import Encoder, build_documents
+    from docsearch.index import build_documents
 
-    encoder = Encoder(model, backend=backend)
-    report = build_documents(dataset.documents, index_dir, encoder=encoder, progress=progress, chunking=chunking)
-    return Searcher.load(index_dir, encoder=encoder), not report.written
+    report = build_documents(dataset.documents, index_dir, options=options, progress=progress)
+    return Searcher.load(index_dir, encoder=report.encoder), not report.written

@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 description of the HTTP API, served at /openapi.json.
 
-The document is plain data built from the settings and config the code checks
-against, so its limits (question length, k, modes, body size) cannot drift.
+The document is plain data built from the limits the code checks requests
+against (docsearch.search.request), so its limits (question length, k, modes, body size) cannot drift.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask import Blueprint, current_app
 
-from . import settings
+from . import request as limits
 
 bp = Blueprint("openapi", __name__)
 
@@ -42,14 +42,14 @@ HIT_FIELDS = {
 }
 MORE_IN_FILE = {"type": "integer", "minimum": 0, "description": "with group=file only: other passages of the file"}
 PAGE = {"name": "page", "in": "query", "required": False,
-        "schema": {"type": "integer", "minimum": 1, "maximum": settings.MAX_K, "default": 1},
+        "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_K, "default": 1},
         "description": f"which k results: ranks (page - 1) * k + 1 to page * k; the form shows none past rank "
-                       f"{settings.MAX_K}. ASCII digits; empty means 1"}
-ID = {"type": "integer", "minimum": 1, "maximum": settings.MAX_ID}
+                       f"{limits.MAX_K}. ASCII digits; empty means 1"}
+ID = {"type": "integer", "minimum": 1, "maximum": limits.MAX_ID}
 DOCUMENT_PARAMETERS = [
     {"name": "file_id", "in": "path", "required": True, "schema": ID,
      "description": "a file's id in the index, as the form's result links give it; anything else is a 404"},
-    {"name": "passage", "in": "query", "required": False, "schema": ID, "description": "the passage id to mark"},
+    {"name": "passage_id", "in": "query", "required": False, "schema": ID, "description": "the passage id to mark"},
     {"name": "generation", "in": "query", "required": False, "schema": ID,
      "description": "the index generation the link was made for; another one gets a notice that ids may have moved"},
 ]
@@ -65,8 +65,8 @@ def _fields(max_chars: int) -> dict:
     return {
         "q": {"type": "string", "minLength": 1, "maxLength": max_chars, "pattern": NOT_WHITE_SPACE,
               "description": "the question: not blank; white space around it is removed"},
-        "k": {"type": "integer", "minimum": 1, "maximum": settings.MAX_K, "default": settings.DEFAULT_K},
-        "mode": {"type": "string", "enum": list(settings.MODES), "default": "hybrid"},
+        "k": {"type": "integer", "minimum": 1, "maximum": limits.MAX_K, "default": limits.DEFAULT_K},
+        "mode": {"type": "string", "enum": list(limits.MODES), "default": "hybrid"},
         "group": {"type": "string", "enum": ["file"], "description": "only the best passage of each file"},
     }
 
@@ -97,7 +97,7 @@ def _search_schemas(max_chars: int) -> dict:
                 "query": {"type": "string"}, "k": fields["k"], "mode": fields["mode"],
                 "group": {"enum": ["file", None]}, "took_ms": {"type": "number", "minimum": 0},
                 "low_confidence": {"type": "boolean"},
-                "results": {"type": "array", "maxItems": settings.MAX_K, "items": _ref("schemas", "Hit")},
+                "results": {"type": "array", "maxItems": limits.MAX_K, "items": _ref("schemas", "Hit")},
                 "generation": {"type": "integer", "minimum": 1, "description": "the index generation that answered"},
             },
             # more_in_file is in every result with group=file, and in none without.
@@ -199,7 +199,7 @@ def _paths(max_chars: int, max_body: int) -> dict:
     }
 
 
-def document(max_chars: int = settings.MAX_QUERY_CHARS, max_body: int = settings.MAX_BODY_BYTES) -> dict:
+def document(max_chars: int = limits.MAX_QUERY_CHARS, max_body: int = limits.MAX_BODY_BYTES) -> dict:
     """Return the OpenAPI document for the given question and body limits."""
     try:
         release = version("docsearch")
@@ -221,5 +221,4 @@ def document(max_chars: int = settings.MAX_QUERY_CHARS, max_body: int = settings
 @bp.route("/openapi.json")
 def openapi_json():
     """Serve the OpenAPI document with this app's limits."""
-    config = current_app.config
-    return document(config["MAX_QUERY_CHARS"], config["MAX_CONTENT_LENGTH"])
+    return document(limits.MAX_QUERY_CHARS, current_app.config["MAX_CONTENT_LENGTH"])

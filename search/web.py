@@ -1,40 +1,35 @@
 """The web form and the source view: server-rendered pages that work without JavaScript.
 
 Every state is a URL: the form is a plain GET form, "more results" is a link
-with a page number, and each hit links to /doc/<file id>?passage=<passage id>,
+with a page number, and each hit links to /doc/<file id>?passage_id=<passage id>,
 ids from the index, never a path. Errors are pages with a message and the
 right status, not the API's JSON (unless a client asks /doc for JSON).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from flask import Blueprint, abort, current_app, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from markupsafe import Markup, escape
 
-from . import get_searcher, settings
-from .errors import BadQuery, error_response, handle_errors
-from .params import SearchParams, parse_search, whole_number
+from . import get_searcher
+from .errors import error_response, handle_errors
+from .highlight import mark
+from .request import DEFAULT_K, MAX_ID, MAX_K, MAX_QUERY_CHARS, MODES, BadQuery, SearchRequest, whole_number
 
 bp = Blueprint("web", __name__)
 
 
-def mark(text: str, spans: list[list[int]], opening: Markup = Markup("<mark>")) -> Markup:
+def marked(text: str, spans: list[list[int]], opening: Markup = Markup("<mark>")) -> Markup:
     """Escape text, then wrap the given [start, end) spans in <mark> (or the given opening tag)."""
-    out, at = [], 0
-    for start, end in spans:
-        out.append(escape(text[at:start]))
-        out.append(opening + escape(text[start:end]) + Markup("</mark>"))
-        at = end
-    out.append(escape(text[at:]))
-    return Markup("").join(out)
+    return Markup(mark(text, spans, wrap=lambda words: opening + escape(words) + Markup("</mark>"), plain=escape))
 
 
 @bp.app_template_filter("marked")
 def marked_filter(hit) -> Markup:
     """Template filter: a hit's text with its matched words marked."""
-    return mark(hit.text, hit.highlights)
+    return marked(hit.text, hit.highlights)
 
 
 @dataclass(frozen=True)
@@ -53,35 +48,35 @@ class ResultsPage:
     end: str | None
 
 
-def _state(params: SearchParams, page: int = 1) -> str:
+def _state(asked: SearchRequest, page: int = 1) -> str:
     """Return the form's URL for these parameters: the shareable address of a page of results."""
     extra: dict = {}
-    if params.group:
-        extra["group"] = params.group
+    if asked.group:
+        extra["group"] = asked.group
     if page > 1:
         extra["page"] = page
-    return url_for("web.form", q=params.q, mode=params.mode, k=params.k, **extra)
+    return url_for("web.form", q=asked.q, mode=asked.mode, k=asked.k, **extra)
 
 
-def search_page(params: SearchParams, page: int) -> ResultsPage:
+def search_page(asked: SearchRequest, page: int) -> ResultsPage:
     """Search for the hits ranked (page - 1) * k + 1 to page * k; the form pages no further than MAX_K."""
     searcher = get_searcher()
-    last = page * params.k
-    hits = searcher.search(params.q, min(last + 1, settings.MAX_K), params.mode, params.group)
+    last = page * asked.k
+    hits = searcher.search(replace(asked, k=min(last + 1, MAX_K))).hits
     more = len(hits) > last
     if more:
         end = None
-    elif len(hits) == settings.MAX_K:
-        end = f"The form shows the best {settings.MAX_K} results: ask a narrower question to see others."
+    elif len(hits) == MAX_K:
+        end = f"The form shows the best {MAX_K} results: ask a narrower question to see others."
     else:
         end = f"No more results: {len(hits)} in all."
     return ResultsPage(
-        hits=hits[(page - 1) * params.k:last], page=page, first_rank=(page - 1) * params.k + 1, found=len(hits),
+        hits=hits[(page - 1) * asked.k:last], page=page, first_rank=(page - 1) * asked.k + 1, found=len(hits),
         corpus_empty=searcher.manifest.passages == 0,
         # Judged on the first page's hits, as the API judges them, so every page says the same.
-        low_confidence=searcher.is_low_confidence(params.q, hits[:params.k]),
-        generation=searcher.manifest.generation, first_url=_state(params),
-        more_url=_state(params, page + 1) if more else None, end=end,
+        low_confidence=searcher.is_low_confidence(asked.q, hits[:asked.k]),
+        generation=searcher.manifest.generation, first_url=_state(asked),
+        more_url=_state(asked, page + 1) if more else None, end=end,
     )
 
 
@@ -89,9 +84,9 @@ def _form_page(results: ResultsPage | None = None, message: str | None = None, s
     """Render the form as the request filled it, with results or a message."""
     args = request.args
     return render_template(
-        "index.html", q=args.get("q", ""), k=args.get("k", settings.DEFAULT_K), mode=args.get("mode", "hybrid"),
-        group=args.get("group", ""), modes=settings.MODES, max_k=settings.MAX_K,
-        max_chars=current_app.config["MAX_QUERY_CHARS"], results=results, message=message,
+        "index.html", q=args.get("q", ""), k=args.get("k", DEFAULT_K), mode=args.get("mode", "hybrid"),
+        group=args.get("group", ""), modes=MODES, max_k=MAX_K, max_chars=MAX_QUERY_CHARS, results=results,
+        message=message,
     ), status
 
 
@@ -104,15 +99,15 @@ def form():
     args = {name: value for name, value in request.args.items() if name == "q" or value.strip()}
     if not args["q"].strip():
         raise BadQuery("Type a question to search for.")
-    params = parse_search(args, max_chars=current_app.config["MAX_QUERY_CHARS"])
-    page = whole_number(args.get("page"), "page", 1, settings.MAX_K)
-    return _form_page(search_page(params, page))
+    asked = SearchRequest.parse(args)
+    page = whole_number(args.get("page"), "page", 1, MAX_K)
+    return _form_page(search_page(asked, page))
 
 
 def _id(value: str | None, name: str) -> int:
     """Return an id from the URL, 0 when absent, or raise BadQuery naming it."""
     try:
-        return whole_number(value, name, 0, settings.MAX_ID)
+        return whole_number(value, name, 0, MAX_ID)
     except BadQuery:
         raise BadQuery(f"{name} must be a whole number, as in the results' links, not {value[:40]!r}") from None
 
@@ -124,7 +119,7 @@ def document(file_id: str):
         number = _id(file_id, "document id")
     except BadQuery:
         abort(404, f"There is no document {file_id[:40]!r}: document ids are the numbers in the results' links.")
-    passage_id = _id(request.args.get("passage"), "passage")
+    passage_id = _id(request.args.get("passage_id"), "passage_id")
     linked = _id(request.args.get("generation"), "generation")
     searcher = get_searcher()
     live = searcher.manifest.generation
@@ -140,7 +135,7 @@ def document(file_id: str):
         abort(404, " ".join([f"Document {number} ({doc.path}) has no passage {passage_id}.", *stale]))
     spans = [[passage.start, passage.end]] if passage else []
     opening = Markup('<mark id="passage-%d" class="passage">') % passage_id
-    body = None if doc.text is None else mark(doc.text, spans, opening)
+    body = None if doc.text is None else marked(doc.text, spans, opening)
     notices = stale + ([f"{doc.problem}; these are its passages as indexed."] if doc.problem else [])
     return render_template("document.html", doc=doc, passage=passage, body=body, notices=notices, generation=live)
 

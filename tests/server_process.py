@@ -1,9 +1,13 @@
-"""Start `docsearch serve` as a real process on a free loopback port, for end-to-end tests."""
+"""Start `docsearch serve` as a real process on a loopback port it picks itself, for end-to-end tests and bench/.
+
+The server is started with ``--port 0``: it binds any free port and names it on the
+line ``serving on http://HOST:PORT/``, so no port is picked here and then raced for.
+"""
 
 from __future__ import annotations
 
 import json
-import socket
+import re
 import subprocess
 import sys
 import time
@@ -12,17 +16,13 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-
-def free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+SERVING = re.compile(r"^serving on (http://[\w.\[\]:]+:\d+)/", re.MULTILINE)
 
 
-def fetch(url: str, data: bytes | None = None, timeout: float = 30) -> tuple[int, dict | str]:
+def fetch(url: str, data: bytes | None = None, timeout: float = 30, headers: dict | None = None) -> tuple[int, dict | str]:
     """GET (or POST data as JSON) and return the status and the parsed body."""
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"} if data else {})
+    headers = {**({"Content-Type": "application/json"} if data else {}), **(headers or {})}
+    request = urllib.request.Request(url, data=data, headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             status, body, kind = response.status, response.read(), response.headers.get_content_type()
@@ -31,29 +31,32 @@ def fetch(url: str, data: bytes | None = None, timeout: float = 30) -> tuple[int
     return status, json.loads(body) if kind == "application/json" else body.decode()
 
 
+def wait_for_address(process: subprocess.Popen, log: Path, wait: float) -> str:
+    """Return the base URL the server says it serves on, once it does; fail if it exits or takes too long."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = SERVING.search(log.read_text(errors="replace"))
+        if found:
+            return found.group(1)
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}: {log.read_text()}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"server did not start in {wait}s: {log.read_text()}")
+        time.sleep(0.2)
+
+
 @contextmanager
-def serving(args: list[str], log: Path, wait: float = 180):
-    """Run `docsearch serve ARGS --port P` until the block ends; yield its base URL."""
-    port = free_port()
+def serving(args: list[str], log: Path, wait: float = 180, command: tuple[str, ...] = ("serve",), env: dict | None = None):
+    """Run `docsearch serve ARGS --port 0` until the block ends; yield its base URL once it answers /healthz."""
     with open(log, "w") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "search", "serve", "--host", "127.0.0.1", "--port", str(port), *args],
-            stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "docsearch.search", *command, "--host", "127.0.0.1", "--port", "0", *args],
+            stdout=out, stderr=subprocess.STDOUT, env=env,
         )
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + wait
-        while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited with {process.returncode}: {log.read_text()}")
-            try:
-                if fetch(base + "/healthz", timeout=5)[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"server did not answer in {wait}s: {log.read_text()}")
-            time.sleep(0.3)
+        base = wait_for_address(process, log, wait)
+        if fetch(base + "/healthz", timeout=30)[0] != 200:
+            raise RuntimeError(f"server at {base} is not healthy: {log.read_text()}")
         yield base
     finally:
         process.terminate()

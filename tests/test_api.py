@@ -2,7 +2,7 @@
 
 import pytest
 
-from search import create_app
+from .conftest import app_for
 
 QUESTION = "Which 2008 agreement governs the strategic dialogue?"
 HIT_KEYS = [
@@ -114,7 +114,7 @@ def test_unknown_endpoint_and_method_get_json_errors(client):
 
 
 def test_missing_index_is_a_503_with_the_fix(tmp_path):
-    client = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path)}).test_client()
+    client = app_for(tmp_path).test_client()
     for path in ("/api/search?q=Iraq", "/healthz"):
         response = client.get(path)
         assert response.status_code == 503

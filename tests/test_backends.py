@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -12,24 +11,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import Encoder, IndexMismatch, ModelLoadError, build_index
-from index.embed import BACKENDS, PREFERENCE, default_backend, supports
-from search import settings
-from search.engine import Searcher
+from docsearch.index import Encoder, IndexFolder, IndexMismatch, ModelLoadError, build_index
+from docsearch.index.embed import BACKENDS, PREFERENCE, default_backend, supports
+from docsearch.search import config as settings
+from docsearch.search.engine import Searcher
 
-from .conftest import DOCS_CORPUS
+from .conftest import DOCS_CORPUS, copy_index
 
 
 @pytest.fixture(scope="module")
 def passages(docs_index) -> list[str]:
     """The demo corpus's passages, as the index stores them."""
-    from index.store import DB_NAME, current_generation
+    from .conftest import stored_passages
 
-    db = sqlite3.connect(current_generation(docs_index) / DB_NAME)
-    try:
-        return [text for (text,) in db.execute("SELECT text FROM passages ORDER BY id")]
-    finally:
-        db.close()
+    return [p.text for p in stored_passages(docs_index)]
 
 
 @pytest.fixture(scope="module")
@@ -67,17 +62,16 @@ def test_bf16_backend_stays_close_to_fp32(passages, reference):
     assert np.sum(vectors * reference[:8], axis=1).min() >= 0.99
 
 
-def test_onnx_export_is_made_once_and_reused(tmp_path, monkeypatch, caplog):
-    monkeypatch.setenv("DOCSEARCH_CACHE_DIR", str(tmp_path))
-    with caplog.at_level(logging.WARNING, logger="index.onnx_backend"):
-        first = Encoder(backend="onnx-int8").encode(["the cache is made here"])
+def test_onnx_export_is_made_once_and_reused(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="docsearch.index.onnx_backend"):
+        first = Encoder(backend="onnx-int8", cache_dir=str(tmp_path)).encode(["the cache is made here"])
     exported = sorted(p.name for p in tmp_path.glob("onnx/*/*.onnx"))
     assert exported == ["model-int8.onnx", "model.onnx"]
     assert sum("exporting" in r.message for r in caplog.records) == 1
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.glob("onnx/*/*.onnx")}
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="index.onnx_backend"):
-        again = Encoder(backend="onnx-int8").encode(["the cache is made here"])
+    with caplog.at_level(logging.WARNING, logger="docsearch.index.onnx_backend"):
+        again = Encoder(backend="onnx-int8", cache_dir=str(tmp_path)).encode(["the cache is made here"])
     assert not caplog.records
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
     assert np.array_equal(first, again)
@@ -109,7 +103,7 @@ def write_model_files(folder, pooling: dict, kinds: tuple[str, ...]) -> None:
     ],
 )
 def test_onnx_refuses_models_that_do_not_mean_pool(tmp_path, pooling, kinds, refused):
-    from index.onnx_backend import check_mean_pooling
+    from docsearch.index.onnx_backend import check_mean_pooling
 
     write_model_files(tmp_path, pooling, kinds)
     if refused is None:
@@ -122,7 +116,7 @@ def test_onnx_refuses_models_that_do_not_mean_pool(tmp_path, pooling, kinds, ref
 def test_onnx_backends_serve_without_pytorch(tmp_path):
     """An ONNX encoder reads its model's files and tokenizer itself: a server never loads PyTorch."""
     script = (
-        "import sys; from index import Encoder; e = Encoder(backend='onnx-int8'); "
+        "import sys; from docsearch.index import Encoder; e = Encoder(backend='onnx-int8'); "
         "v = e.encode(['Where are the troops?']); "
         "print(v.shape, e.max_passage_tokens, 'torch' in sys.modules, 'transformers' in sys.modules)"
     )
@@ -132,25 +126,24 @@ def test_onnx_backends_serve_without_pytorch(tmp_path):
     assert run.stdout.split("\n")[0] == "(1, 384) 254 False False"
 
 
-def test_index_records_its_backend_and_queries_must_use_it(tmp_path, encoder):
-    report = build_index(DOCS_CORPUS, tmp_path, encoder=encoder)
-    assert report.manifest.backend == encoder.backend
+def test_index_records_its_backend_and_queries_must_use_it(docs_index, encoder):
+    assert IndexFolder(docs_index).live_manifest().backend == encoder.backend
     other = "torch" if encoder.backend != "torch" else "onnx"
     with pytest.raises(IndexMismatch, match=f"backend {encoder.backend!r}.*not 'all-MiniLM-L6-v2' on {other!r}"):
-        Searcher.load(tmp_path, encoder=Encoder(backend=other))
-    assert Searcher.load(tmp_path).encoder.backend == encoder.backend  # the manifest's backend by default
+        Searcher.load(docs_index, encoder=Encoder(backend=other))
+    assert Searcher.load(docs_index).encoder.backend == encoder.backend  # the manifest's backend by default
 
 
-def test_changing_backend_embeds_everything_again(tmp_path, encoder):
-    build_index(DOCS_CORPUS, tmp_path, encoder=encoder)
+def test_changing_backend_embeds_everything_again(tmp_path, encoder, docs_index):
+    index_dir = copy_index(docs_index, tmp_path / "index")
     other = "torch" if encoder.backend != "torch" else "onnx"
-    report = build_index(DOCS_CORPUS, tmp_path, encoder=Encoder(backend=other))
+    report = build_index(DOCS_CORPUS, index_dir, encoder=Encoder(backend=other))
     assert report.rebuilt_because == f"settings changed (backend {encoder.backend!r} -> {other!r})"
     assert report.embedded == report.manifest.passages == 67 and report.manifest.backend == other
 
 
 def test_cli_index_keeps_the_backend_the_index_was_built_with(tmp_path, runner):
-    from search.cli import cli
+    from docsearch.search.cli import cli
 
     first = runner.invoke(cli, ["index", str(DOCS_CORPUS), "--index-dir", str(tmp_path), "--backend", "torch"])
     assert first.exit_code == 0 and "backend torch, vectors flat" in first.output

@@ -201,7 +201,7 @@ PAYLOAD_QUERY = "zebra <script>window.pwned = 3; document.title = 'pwned'</scrip
 @pytest.fixture(scope="module")
 def hostile_site(chromium, encoder, tmp_path_factory):
     """`docsearch serve` over a corpus whose file name and text carry script payloads."""
-    from index import build_index
+    from docsearch.index import build_index
 
     base = tmp_path_factory.mktemp("hostile_site")
     (base / "corpus").mkdir()

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from search.cli import cli
+from docsearch.search.cli import cli
 
 QUESTION = "Which 2008 agreement governs the strategic dialogue?"
 
@@ -61,10 +61,10 @@ def test_missing_corpus_is_a_one_line_error(runner, tmp_path):
 
 
 def test_help_does_not_import_torch_or_faiss():
-    code = "import sys; from search.cli import cli; print(sorted(m for m in ('torch', 'faiss', 'sentence_transformers') if m in sys.modules))"
+    code = "import sys; from docsearch.search.cli import cli; print(sorted(m for m in ('torch', 'faiss', 'sentence_transformers') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
-    help_text = subprocess.run([sys.executable, "-m", "search", "--help"], capture_output=True, text=True, check=True).stdout
+    help_text = subprocess.run([sys.executable, "-m", "docsearch.search", "--help"], capture_output=True, text=True, check=True).stdout
     assert "index" in help_text and "query" in help_text and "serve" in help_text
 
 
@@ -72,7 +72,7 @@ def test_index_output_has_no_library_debug_lines(tmp_path):
     """bm25s sets its logger to DEBUG; a command's output shows warnings and up, and its own lines."""
     from .conftest import DOCS_CORPUS
 
-    run = subprocess.run([sys.executable, "-m", "search", "index", str(DOCS_CORPUS), "--index-dir", str(tmp_path)],
+    run = subprocess.run([sys.executable, "-m", "docsearch.search", "index", str(DOCS_CORPUS), "--index-dir", str(tmp_path)],
                          capture_output=True, text=True, timeout=300, check=True)
     assert "indexed 5 files" in run.stdout
     assert "DEBUG" not in run.stderr, run.stderr

@@ -4,8 +4,8 @@ import logging
 
 import pytest
 
-from index import CorpusNotFound, read_corpus
-from index.corpus import UndecodableFile, decode_text
+from docsearch.index import CorpusNotFound, read_corpus
+from docsearch.index.corpus import UndecodableFile, decode_text
 
 
 def test_reads_txt_and_md_recursively_in_sorted_order(test_corpus):
@@ -21,7 +21,7 @@ def test_reads_txt_and_md_recursively_in_sorted_order(test_corpus):
 
 
 def test_every_skipped_file_has_a_logged_reason(test_corpus, caplog):
-    with caplog.at_level(logging.WARNING, logger="index.corpus"):
+    with caplog.at_level(logging.WARNING, logger="docsearch.index.corpus"):
         _, skipped = read_corpus(test_corpus)
     reasons = {s.path: s.reason for s in skipped}
     assert reasons["binary.txt"] == "binary file (contains NUL bytes)"
@@ -42,7 +42,7 @@ def test_nothing_outside_the_root_is_read(test_corpus):
 
 
 def test_latin1_is_decoded_by_fallback_with_a_warning(test_corpus, caplog):
-    with caplog.at_level(logging.WARNING, logger="index.corpus"):
+    with caplog.at_level(logging.WARNING, logger="docsearch.index.corpus"):
         files, _ = read_corpus(test_corpus)
     cafe = next(f for f in files if f.path == "cafe_latin1.txt")
     assert cafe.encoding == "cp1252"
@@ -84,7 +84,7 @@ def test_missing_corpus_is_a_clear_error(tmp_path):
 def test_files_over_the_size_limit_are_skipped_with_a_reason(tmp_path, caplog):
     (tmp_path / "big.txt").write_text("word " * 1000)
     (tmp_path / "small.txt").write_text("a small file with a few words in it\n")
-    with caplog.at_level(logging.WARNING, logger="index.corpus"):
+    with caplog.at_level(logging.WARNING, logger="docsearch.index.corpus"):
         files, skipped = read_corpus(tmp_path, max_file_bytes=2000)
     assert [f.path for f in files] == ["small.txt"]
     assert [(s.path, s.reason) for s in skipped] == [("big.txt", "file is 0.0 MB, over the 0.00190735 MB limit (--max-file-mb)")]

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import Encoder, ModelLoadError
+from docsearch.index import Encoder, ModelLoadError
 
 
 def test_vectors_are_unit_length_float32(encoder):
@@ -26,15 +26,15 @@ def test_empty_input_gives_no_rows(encoder):
 
 
 def test_faiss_top_k_matches_numpy_brute_force(searcher):
-    index = searcher.vectors
-    stored = np.vstack([index.reconstruct(i) for i in range(1, index.ntotal + 1)])
+    store = searcher.generation.vectors
+    stored = store.vectors(range(1, store.count() + 1))
     for question in ["troop withdrawal timetable", "Suleimani drone strike", "Strategic Framework Agreement"]:
         query = searcher.encoder.encode([question])
         expected_scores = stored @ query[0]
         expected = np.argsort(-expected_scores, kind="stable")[:10] + 1
-        scores, ids = index.search(query, 10)
-        assert list(ids[0]) == list(expected)
-        assert np.allclose(scores[0], expected_scores[expected - 1], atol=1e-5)
+        found = store.search(query, 10)[0]
+        assert [pid for pid, _ in found] == list(expected)
+        assert np.allclose([score for _, score in found], expected_scores[expected - 1], atol=1e-5)
 
 
 def test_unknown_model_name_is_a_one_line_error():
@@ -47,7 +47,7 @@ def test_unknown_model_name_is_a_one_line_error():
 
 
 def test_model_by_local_folder(encoder):
-    from index.embed import resolve_model
+    from docsearch.index.embed import resolve_model
 
     by_path = Encoder(resolve_model("all-MiniLM-L6-v2"))
     assert by_path.dimension == 384
@@ -59,8 +59,8 @@ def test_word_pieces_equal_the_transformers_tokenizer():
     """index.pieces reads tokenizer.json without transformers (and PyTorch); its pieces must be the same."""
     from transformers import AutoTokenizer
 
-    from index.embed import resolve_model
-    from index.pieces import WordPieces
+    from docsearch.index.embed import resolve_model
+    from docsearch.index.pieces import WordPieces
 
     from .conftest import DOCS_CORPUS
 

@@ -2,20 +2,20 @@
 
 import pytest
 
-from index import read_text
-from search.engine import Searcher
+from docsearch.index import read_text
+from docsearch.search.engine import Searcher
 
-from .conftest import DOCS_CORPUS
+from .conftest import DOCS_CORPUS, ask
 
 
 def test_strategic_framework_question_ranks_file_004_first(searcher):
-    hits = searcher.search("Which 2008 agreement governs the strategic dialogue?", k=5)
+    hits = ask(searcher, "Which 2008 agreement governs the strategic dialogue?", k=5)
     assert hits[0].source == "004_68f2a8bcaf0079e8.txt"
     assert "Strategic Framework Agreement signed in 2008" in hits[0].text
 
 
 def test_hits_are_ranked_and_point_at_their_text(searcher):
-    hits = searcher.search("How many US troops remain in Iraq?", k=10)
+    hits = ask(searcher, "How many US troops remain in Iraq?", k=10)
     assert [h.rank for h in hits] == list(range(1, 11))
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     for hit in hits:
@@ -24,7 +24,7 @@ def test_hits_are_ranked_and_point_at_their_text(searcher):
 
 
 def test_k_larger_than_the_index_returns_every_passage_once(searcher):
-    hits = searcher.search("Iraq", k=100)
+    hits = ask(searcher, "Iraq", k=100)
     assert len(hits) == searcher.manifest.passages < 100
     assert len({(h.source, h.passage) for h in hits}) == len(hits)
 
@@ -32,19 +32,19 @@ def test_k_larger_than_the_index_returns_every_passage_once(searcher):
 @pytest.mark.parametrize("k", [0, 101, -1, True, 2.0, "5"])
 def test_k_out_of_range_is_refused(searcher, k):
     with pytest.raises(ValueError, match="k must be an integer from 1 to 100"):
-        searcher.search("Iraq", k=k)
+        ask(searcher, "Iraq", k=k)
 
 
 def test_blank_query_is_refused(searcher):
     with pytest.raises(ValueError, match="blank"):
-        searcher.search("   ", k=3)
+        ask(searcher, "   ", k=3)
 
 
 def test_index_of_test_corpus_finds_the_latin1_file(test_index, encoder):
     searcher = Searcher.load(test_index, encoder=encoder)
-    assert searcher.search("Where can I get croissants at the station?", k=1)[0].source == "cafe_latin1.txt"
-    assert searcher.search("What causes ocean tides?", k=1)[0].source == "tides_bom.txt"
-    assert searcher.search("how to bake sourdough bread in a dutch oven", k=1)[0].source == "bread_crlf.txt"
+    assert ask(searcher, "Where can I get croissants at the station?", k=1)[0].source == "cafe_latin1.txt"
+    assert ask(searcher, "What causes ocean tides?", k=1)[0].source == "tides_bom.txt"
+    assert ask(searcher, "how to bake sourdough bread in a dutch oven", k=1)[0].source == "bread_crlf.txt"
 
 
 def test_repeated_queries_are_embedded_once(searcher, monkeypatch):
@@ -52,14 +52,14 @@ def test_repeated_queries_are_embedded_once(searcher, monkeypatch):
     encode = searcher.encoder.encode
     monkeypatch.setattr(searcher.encoder, "encode", lambda texts, **kw: calls.append(list(texts)) or encode(texts, **kw))
     question = "a question asked twice about the embassy in Baghdad"
-    first = searcher.search(question, k=3)
-    second = searcher.search(question, k=3, mode="dense")
+    first = ask(searcher, question, k=3)
+    second = ask(searcher, question, k=3, mode="dense")
     assert calls == [[question]]
     assert first and second and not searcher.query_vector(question).flags.writeable
 
 
 def test_document_is_the_file_as_indexed_with_its_passages_in_order(searcher):
-    hit = searcher.search("Which 2008 agreement governs the strategic dialogue?", k=1)[0]
+    hit = ask(searcher, "Which 2008 agreement governs the strategic dialogue?", k=1)[0]
     document = searcher.document(hit.file_id)
     assert document.path == hit.source and document.problem is None
     assert document.text == read_text(DOCS_CORPUS / hit.source)
@@ -70,5 +70,5 @@ def test_document_is_the_file_as_indexed_with_its_passages_in_order(searcher):
 
 
 def test_api_results_do_not_carry_the_file_id(searcher):
-    hit = searcher.search("Iraq", k=1)[0]
+    hit = ask(searcher, "Iraq", k=1)[0]
     assert hit.file_id >= 1 and "file_id" not in hit.to_dict()

@@ -5,8 +5,8 @@ import math
 
 import pytest
 
-from search.cli import cli
-from search.evaluate import DatasetError, load_dataset, mrr_at, ndcg_at, recall_at
+from docsearch.search.cli import cli
+from docsearch.search.evaluate import DatasetError, load_dataset, mrr_at, ndcg_at, recall_at
 
 
 def test_ndcg_by_hand():

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import codecs
 import logging
-import sqlite3
 
 import pytest
 
-from index import build_index, read_text
-from index.store import DB_NAME, current_generation
+from docsearch.index import IndexFolder, build_index, read_text
+
+from .conftest import ask, stored_passages
 
 HUGE_BYTES = 50 * 1024 * 1024
 # What each file holds, and the word to find it by when it is indexed.
@@ -75,7 +75,7 @@ def hostile(tmp_path_factory, encoder):
     base = tmp_path_factory.mktemp("hostile")
     root = make_corpus(base)
     recorder = Recorder()
-    logger = logging.getLogger("index.corpus")
+    logger = logging.getLogger("docsearch.index.corpus")
     logger.addHandler(recorder)
     level = logger.level
     logger.setLevel(logging.DEBUG)
@@ -87,12 +87,9 @@ def hostile(tmp_path_factory, encoder):
     return root, base / "index", report, recorder.records
 
 
-def stored(index_dir, sql: str) -> list[tuple]:
-    db = sqlite3.connect(current_generation(index_dir) / DB_NAME)
-    try:
-        return db.execute(sql).fetchall()
-    finally:
-        db.close()
+def catalog_of(index_dir):
+    """Return the live generation's catalog (the generation stays open for the test)."""
+    return IndexFolder(index_dir).open_live().catalog
 
 
 def test_the_50_mb_file_is_really_there(hostile):
@@ -102,12 +99,12 @@ def test_the_50_mb_file_is_really_there(hostile):
 
 def test_readable_files_are_indexed_and_the_rest_are_not(hostile):
     _, index_dir, report, _ = hostile
-    files = dict(stored(index_dir, "SELECT path, encoding FROM files"))
+    files = {f.path: f.encoding for f in catalog_of(index_dir).files()}
     assert set(files) == set(INDEXED)
     assert files["latin1.txt"] == "cp1252" and files["broken_utf8.txt"] == "latin-1"
     assert files["utf16.txt"] == "utf-16"
     assert report.manifest.files == len(INDEXED) and report.manifest.skipped == len(SKIPPED)
-    assert not stored(index_dir, "SELECT 1 FROM passages WHERE text LIKE '%secret%' OR text LIKE '%Jack%'")
+    assert not [p for p in stored_passages(index_dir) if "secret" in p.text.lower() or "jack" in p.text.lower()]
 
 
 def test_every_skipped_file_is_reported_and_logged_with_its_reason(hostile):
@@ -117,10 +114,10 @@ def test_every_skipped_file_is_reported_and_logged_with_its_reason(hostile):
     for path, reason in SKIPPED.items():
         assert reasons[path].startswith(reason), (path, reasons[path])
         assert any(
-            r.name == "index.corpus" and r.levelno >= logging.WARNING and repr(path) in r.getMessage() and reason in r.getMessage()
+            r.name == "docsearch.index.corpus" and r.levelno >= logging.WARNING and repr(path) in r.getMessage() and reason in r.getMessage()
             for r in records
         ), path
-    assert set(stored(index_dir, "SELECT path, reason FROM skipped")) == set(reasons.items())
+    assert catalog_of(index_dir).skipped() == set(reasons.items())
 
 
 def test_fallback_decodings_are_logged(hostile):
@@ -131,7 +128,7 @@ def test_fallback_decodings_are_logged(hostile):
 
 def test_span_invariant_holds_for_every_stored_passage(hostile):
     root, index_dir, *_ = hostile
-    rows = stored(index_dir, "SELECT f.path, p.start, p.end, p.text FROM passages p JOIN files f ON f.id = p.file_id")
+    rows = [(p.source, p.start, p.end, p.text) for p in stored_passages(index_dir)]
     assert {row[0] for row in rows} == set(INDEXED)
     for path, start, end, text in rows:
         assert read_text(root / path)[start:end] == text, path
@@ -149,13 +146,13 @@ def test_span_invariant_holds_for_every_stored_passage(hostile):
     ],
 )
 def test_search_finds_the_odd_files(hostile, encoder, question, source):
-    from search.engine import Searcher
+    from docsearch.search.engine import Searcher
 
     _, index_dir, *_ = hostile
     searcher = Searcher.load(index_dir, encoder=encoder)
     try:
         for mode in ("hybrid", "dense", "lexical"):
-            hits = searcher.search(question, k=1, mode=mode)
+            hits = ask(searcher, question, k=1, mode=mode)
             assert hits and hits[0].source == source, (mode, [h.source for h in hits])
     finally:
         searcher.close()

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from search.fusion import Candidate, best_per_file, fuse
+from docsearch.search.fusion import Candidate, best_per_file, fuse
+
+from .conftest import ask
 
 QUESTIONS = json.loads((Path(__file__).parent / "data" / "docs_questions.json").read_text())
 
@@ -40,31 +42,31 @@ def test_best_per_file_counts_the_rest():
 
 @pytest.mark.parametrize("query", ['"unbalanced', "NEAR(", "a AND OR NOT", "*", "col:value", "^start"])
 def test_fts_syntax_in_a_query_is_harmless(searcher, query):
-    searcher.search(query, k=3, mode="lexical")
-    searcher.search(query, k=3, mode="hybrid")
+    ask(searcher, query, k=3, mode="lexical")
+    ask(searcher, query, k=3, mode="hybrid")
 
 
 def test_each_mode_reports_both_retrievers(searcher):
     question = "Which 2008 agreement governs the strategic dialogue?"
-    hybrid = searcher.search(question, k=5)
+    hybrid = ask(searcher, question, k=5)
     assert hybrid[0].dense_rank == 1 and hybrid[0].lexical_rank == 1
     assert hybrid[0].dense_score > 0.7 and hybrid[0].lexical_score > 5
-    dense = searcher.search(question, k=5, mode="dense")
+    dense = ask(searcher, question, k=5, mode="dense")
     assert all(h.lexical_rank is None for h in dense)
     assert [h.dense_rank for h in dense] == [1, 2, 3, 4, 5]
     assert [h.score for h in dense] == [h.dense_score for h in dense]
-    lexical = searcher.search(question, k=5, mode="lexical")
+    lexical = ask(searcher, question, k=5, mode="lexical")
     assert [h.lexical_rank for h in lexical] == [1, 2, 3, 4, 5]
     assert lexical[0].score == lexical[0].lexical_score
 
 
 def test_lexical_finds_an_exact_name(searcher):
-    hits = searcher.search("Yahya Rasul", k=1, mode="lexical")
+    hits = ask(searcher, "Yahya Rasul", k=1, mode="lexical")
     assert hits[0].source == "000_2d31320dcd4f2c91.txt" and "Yahya Rasul" in hits[0].text
 
 
 def test_highlights_mark_stemmed_query_words(searcher):
-    hits = searcher.search("agreements signed in 2008", k=1)
+    hits = ask(searcher, "agreements signed in 2008", k=1)
     hit = hits[0]
     marked = [hit.text[s:e] for s, e in hit.highlights]
     assert marked == ["Agreement", "signed", "2008"]
@@ -72,29 +74,29 @@ def test_highlights_mark_stemmed_query_words(searcher):
 
 
 def test_group_by_file_returns_each_file_once(searcher):
-    hits = searcher.search("US troops in Iraq", k=10, group="file")
+    hits = ask(searcher, "US troops in Iraq", k=10, group="file")
     sources = [h.source for h in hits]
     assert len(sources) == len(set(sources)) == 5
     assert all(h.more_in_file >= 1 for h in hits)
     assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
-    assert "more_in_file" not in searcher.search("US troops in Iraq", k=3)[0].to_dict()
+    assert "more_in_file" not in ask(searcher, "US troops in Iraq", k=3)[0].to_dict()
 
 
 def test_hybrid_puts_the_right_file_first_for_90_percent(searcher):
-    answered = [searcher.search(q["question"], k=1)[0].source == q["file"] for q in QUESTIONS["answerable"]]
+    answered = [ask(searcher, q["question"], k=1)[0].source == q["file"] for q in QUESTIONS["answerable"]]
     assert len(answered) >= 15
     assert sum(answered) / len(answered) >= 0.9, answered
 
 
 def test_low_confidence_separates_answerable_from_unanswerable(searcher):
     for item in QUESTIONS["answerable"]:
-        assert not searcher.is_low_confidence(item["question"], searcher.search(item["question"], k=5)), item
+        assert not searcher.is_low_confidence(item["question"], ask(searcher, item["question"], k=5)), item
     for question in QUESTIONS["unanswerable"]:
-        assert searcher.is_low_confidence(question, searcher.search(question, k=5)), question
+        assert searcher.is_low_confidence(question, ask(searcher, question, k=5)), question
 
 
 def test_an_exact_name_is_confident_though_embeddings_score_it_low(searcher):
-    hits = searcher.search("Qassem Allaji", k=5)
+    hits = ask(searcher, "Qassem Allaji", k=5)
     assert hits[0].dense_score < 0.3
     assert not searcher.is_low_confidence("Qassem Allaji", hits)
 
@@ -111,14 +113,14 @@ def test_api_modes_group_and_low_confidence(client):
 
 
 def test_form_marks_matches_after_escaping(tmp_path, encoder):
-    from index import build_index
-    from search import create_app
+    from docsearch.index import build_index
+    from .conftest import app_for
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     (corpus / "garden.txt").write_text("Growing <b>tomatoes</b> needs sun, water and patience through the summer months.\n")
     build_index(corpus, tmp_path / "index", encoder=encoder)
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")})
+    app = app_for(tmp_path / "index")
     app.extensions["docsearch"]["encoder"] = encoder
     html = app.test_client().get("/", query_string={"q": "tomato"}).get_data(as_text=True)
     assert "Growing &lt;b&gt;<mark>tomatoes</mark>&lt;/b&gt; needs sun" in html

@@ -5,14 +5,13 @@ import math
 
 import pytest
 
-from index import build_index
-from index.lexical import B, K1, SETTINGS, LexicalIndex, query_terms, term_spans, terms, write_lexical
-from index.manifest import FORMAT_VERSION, MANIFEST_NAME
-from index.store import current_generation
-from search.engine import Searcher
-from search.lexical import highlights, holds_every_word
+from docsearch.index import IndexFolder, build_index
+from docsearch.index.lexical import B, K1, SETTINGS, LexicalIndex, query_terms, term_spans, terms, write_lexical
+from docsearch.index.manifest import FORMAT_VERSION, MANIFEST_NAME
+from docsearch.search.engine import Searcher
+from docsearch.search.highlight import highlights, holds_every_word
 
-from .conftest import DOCS_CORPUS
+from .conftest import DOCS_CORPUS, ask, copy_index
 
 
 @pytest.mark.parametrize(
@@ -97,13 +96,13 @@ def test_empty_index(tmp_path):
 
 
 @pytest.mark.parametrize("field, old", [("format_version", 2), ("lexical", "bm25s lucene k1=1.2 b=0.75 older")])
-def test_an_older_format_or_bm25_is_rewritten_without_embedding(tmp_path, encoder, field, old):
-    build_index(DOCS_CORPUS, tmp_path, encoder=encoder)
-    path = current_generation(tmp_path) / MANIFEST_NAME
+def test_an_older_format_or_bm25_is_rewritten_without_embedding(tmp_path, encoder, docs_index, field, old):
+    index_dir = copy_index(docs_index, tmp_path / "index")
+    path = IndexFolder(index_dir).live_folder() / MANIFEST_NAME
     path.write_text(json.dumps({**json.loads(path.read_text()), field: old}))
-    report = build_index(DOCS_CORPUS, tmp_path, encoder=encoder)
+    report = build_index(DOCS_CORPUS, index_dir, encoder=encoder)
     assert report.written and report.embedded == 0 and report.unchanged == 5
     assert (report.manifest.format_version, report.manifest.lexical) == (FORMAT_VERSION, SETTINGS)
-    searcher = Searcher.load(tmp_path, encoder=encoder)
-    assert searcher.lexical.passages == searcher.manifest.passages == 67
-    assert searcher.search("Strategic Framework Agreement 2008", k=1, mode="lexical")[0].source == "004_68f2a8bcaf0079e8.txt"
+    searcher = Searcher.load(index_dir, encoder=encoder)
+    assert searcher.generation.lexical.passages == searcher.manifest.passages == 67
+    assert ask(searcher, "Strategic Framework Agreement 2008", k=1, mode="lexical")[0].source == "004_68f2a8bcaf0079e8.txt"

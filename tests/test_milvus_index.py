@@ -8,7 +8,7 @@ import urllib.parse
 
 import pytest
 
-from .conftest import DOCS_CORPUS
+from .conftest import DOCS_CORPUS, ask
 from .server_process import fetch, serving
 
 pytest.importorskip("milvus_lite")
@@ -23,12 +23,12 @@ QUESTIONS = [
 @pytest.fixture(scope="module")
 def milvus_searcher(tmp_path_factory, encoder):
     """A Searcher over docs_corpus built with its vectors in Milvus Lite."""
-    from index import build_index
-    from index.vectors import StoreConfig
-    from search.engine import Searcher
+    from docsearch.index import BuildOptions, StoreConfig, build_index
+    from docsearch.search.engine import Searcher
 
     index_dir = tmp_path_factory.mktemp("milvus_index")
-    build_index(DOCS_CORPUS, index_dir, encoder=encoder, store=StoreConfig("milvus", str(index_dir / "milvus.db")))
+    build_index(DOCS_CORPUS, index_dir, BuildOptions(store=StoreConfig("milvus", str(index_dir / "milvus.db"))),
+                encoder=encoder)
     searcher = Searcher.load(index_dir, encoder=encoder)
     yield searcher
     searcher.close()
@@ -43,53 +43,51 @@ def answers(hits) -> list[tuple]:
 @pytest.mark.parametrize("mode", ["dense", "hybrid"])
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_same_answers_as_faiss(searcher, milvus_searcher, question, mode):
-    assert answers(milvus_searcher.search(question, 10, mode)) == answers(searcher.search(question, 10, mode))
+    assert answers(ask(milvus_searcher, question, 10, mode)) == answers(ask(searcher, question, 10, mode))
 
 
 def test_grouped_by_file_as_faiss(searcher, milvus_searcher):
-    found = milvus_searcher.search(QUESTIONS[0], 5, group="file")
-    assert answers(found) == answers(searcher.search(QUESTIONS[0], 5, group="file"))
-    assert [h.more_in_file for h in found] == [h.more_in_file for h in searcher.search(QUESTIONS[0], 5, group="file")]
+    found = ask(milvus_searcher, QUESTIONS[0], 5, group="file")
+    assert answers(found) == answers(ask(searcher, QUESTIONS[0], 5, group="file"))
+    assert [h.more_in_file for h in found] == [h.more_in_file for h in ask(searcher, QUESTIONS[0], 5, group="file")]
 
 
 def test_manifest_names_the_store_and_no_faiss_file(milvus_searcher):
-    from index.store import VECTORS_NAME, current_generation
+    from docsearch.index.faiss_vectors import VECTORS_NAME
 
     m = milvus_searcher.manifest
     assert m.vector_store == "milvus" and m.milvus_collection.endswith("_gen_000001")
-    assert not (current_generation(milvus_searcher.index_dir) / VECTORS_NAME).exists()
+    assert not (milvus_searcher.generation.folder / VECTORS_NAME).exists()
     assert VECTORS_NAME not in m.checksums
 
 
 def test_sync_reuses_milvus_vectors_and_drops_old_collections(tmp_path, encoder):
     import shutil
 
-    from index import build_index
-    from index.milvus import collection_prefix, connect
-    from index.vectors import StoreConfig
+    from docsearch.index import BuildOptions, StoreConfig, build_index
+    from docsearch.index.milvus import collection_prefix, connect
 
     corpus = tmp_path / "corpus"
     shutil.copytree(DOCS_CORPUS, corpus)
-    store = StoreConfig("milvus", str(tmp_path / "milvus.db"))
-    build_index(corpus, tmp_path / "index", encoder=encoder, store=store)
+    store = BuildOptions(store=StoreConfig("milvus", str(tmp_path / "milvus.db")))
+    build_index(corpus, tmp_path / "index", store, encoder=encoder)
     for generation in (2, 3):
         (corpus / f"new_{generation}.txt").write_text("A new file about the strategic dialogue, long enough to keep. " * 3)
-        report = build_index(corpus, tmp_path / "index", encoder=encoder, store=store)
+        report = build_index(corpus, tmp_path / "index", store, encoder=encoder)
         assert report.manifest.generation == generation and report.embedded == 1 and report.unchanged == 3 + generation
-    client = connect(store.milvus_uri)
+    client = connect(store.store.milvus_uri)
     prefix = collection_prefix(tmp_path / "index")
     assert sorted(n for n in client.list_collections() if n.startswith(prefix)) == [
         f"{prefix}_gen_000002", f"{prefix}_gen_000003"]
 
 
 def test_switching_back_to_faiss_drops_the_milvus_collections(tmp_path, encoder):
-    from index import build_index
-    from index.milvus import collection_prefix, connect
-    from index.vectors import StoreConfig
+    from docsearch.index import BuildOptions, StoreConfig, build_index
+    from docsearch.index.milvus import collection_prefix, connect
 
     milvus = StoreConfig("milvus", str(tmp_path / "milvus.db"))
-    for store in (milvus, milvus, StoreConfig(), StoreConfig()):
-        report = build_index(DOCS_CORPUS, tmp_path / "index", encoder=encoder, store=store, full=True)
+    for store in (milvus, milvus, StoreConfig("faiss"), StoreConfig("faiss")):
+        report = build_index(DOCS_CORPUS, tmp_path / "index", BuildOptions(store=store, full=True), encoder=encoder)
     assert report.manifest.vector_store == "faiss" and report.manifest.generation == 4
     prefix = collection_prefix(tmp_path / "index")
     assert [n for n in connect(milvus.milvus_uri).list_collections() if n.startswith(prefix)] == []
@@ -101,7 +99,7 @@ def test_cli_index_then_serve_with_milvus_answers_as_faiss(tmp_path, searcher, r
     uri = str(index_dir / "milvus.db") if milvus == "lite" else request.getfixturevalue("milvus_server_uri")
     store = ["--store", "milvus"] if milvus == "lite" else ["--store", "milvus", "--milvus-uri", uri]
     build = subprocess.run(
-        [sys.executable, "-m", "search", "index", str(DOCS_CORPUS), "--index-dir", str(index_dir), *store],
+        [sys.executable, "-m", "docsearch.search", "index", str(DOCS_CORPUS), "--index-dir", str(index_dir), *store],
         capture_output=True, text=True, timeout=300,
     )
     assert build.returncode == 0, build.stderr
@@ -110,13 +108,13 @@ def test_cli_index_then_serve_with_milvus_answers_as_faiss(tmp_path, searcher, r
         for question in QUESTIONS:
             status, body = fetch(base + "/api/search?" + urllib.parse.urlencode({"q": question, "k": 5, "mode": "dense"}))
             assert status == 200, body
-            expected = [h.to_dict() for h in searcher.search(question, 5, "dense")]
+            expected = [h.to_dict() for h in ask(searcher, question, 5, "dense")]
             assert [(r["id"], r["source"]) for r in body["results"]] == [(r["id"], r["source"]) for r in expected]
             assert [r["score"] for r in body["results"]] == pytest.approx([r["score"] for r in expected], abs=1e-4)
 
 
 def test_serve_refuses_another_store_than_built(runner, docs_index):
-    from search.cli import cli
+    from docsearch.search.cli import cli
 
     result = runner.invoke(cli, ["serve", "--index-dir", str(docs_index), "--store", "milvus"])
     assert result.exit_code == 1
@@ -124,7 +122,7 @@ def test_serve_refuses_another_store_than_built(runner, docs_index):
 
 
 def test_lite_uri_must_end_in_db(runner, tmp_path):
-    from search.cli import cli
+    from docsearch.search.cli import cli
 
     result = runner.invoke(cli, ["index", str(DOCS_CORPUS), "--index-dir", str(tmp_path), "--store", "milvus",
                                  "--milvus-uri", str(tmp_path / "folder")])

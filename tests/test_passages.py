@@ -1,25 +1,20 @@
 """Splitting documents into passages: exact spans, limits, merging and duplicates."""
 
 import re
-import sqlite3
 from pathlib import Path
 
 import pytest
 
-from index import read_text, split_passages
-from index.store import DB_NAME, current_generation
+from docsearch.index import read_text, split_passages
 
+from . import conftest
 from .conftest import DOCS_CORPUS
 
 
 def stored_passages(index_dir: Path) -> list[tuple]:
-    db = sqlite3.connect(current_generation(index_dir) / DB_NAME)
-    rows = db.execute(
-        "SELECT f.path, p.number, p.start, p.end, p.line_start, p.line_end, p.text "
-        "FROM passages p JOIN files f ON f.id = p.file_id ORDER BY p.id"
-    ).fetchall()
-    db.close()
-    return rows
+    """Return (path, number, start, end, line_start, line_end, text) of every stored passage, by id."""
+    return [(p.source, p.number, p.start, p.end, p.line_start, p.line_end, p.text)
+            for p in conftest.stored_passages(index_dir)]
 
 
 def words(text: str) -> list[str]:

@@ -1,24 +1,17 @@
 """Hot reload: the app answers from each new generation without a restart."""
 
-import shutil
-
 import pytest
 
-from index import build_index
-from search import create_app
+from docsearch.index import build_index
 
-from .conftest import DOCS_CORPUS
+from .conftest import app_for
 
 
 @pytest.fixture()
-def served(tmp_path, encoder):
+def served(workspace, encoder):
     """A private corpus, its index, and an app serving that index."""
-    corpus, index_dir = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(DOCS_CORPUS, corpus)
-    build_index(corpus, index_dir, encoder=encoder)
-    app = create_app({"TESTING": True, "INDEX_DIR": str(index_dir)})
-    app.extensions["docsearch"]["encoder"] = encoder
-    return corpus, index_dir, app
+    corpus, index_dir = workspace
+    return corpus, index_dir, app_for(index_dir, encoder)
 
 
 def test_app_switches_to_a_new_generation(served, encoder):

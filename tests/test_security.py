@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 import pytest
 from markupsafe import escape
 
-from search import create_app
+from .conftest import app_for
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -104,7 +104,7 @@ def assert_security_headers(response) -> None:
         ("GET", "/openapi.json", 200, "application/json"),
         ("GET", "/static/style.css", 200, "text/css"),
         ("GET", "/static/search.js", 200, "text/javascript"),
-        ("GET", "/doc/1?passage=1", 200, "text/html"),
+        ("GET", "/doc/1?passage_id=1", 200, "text/html"),
         ("GET", "/doc/999", 404, "text/html"),
         ("GET", "/no/such/page", 404, "application/json"),
         ("GET", "/static/missing.css", 404, "application/json"),
@@ -125,7 +125,7 @@ def test_security_headers_on_413_500_and_503(app, tmp_path, monkeypatch):
     broken = app.test_client().get("/api/search?q=Iraq")
     assert broken.status_code == 500
     assert_security_headers(broken)
-    no_index = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path)}).test_client()
+    no_index = app_for(tmp_path).test_client()
     for path in ("/api/search?q=Iraq", "/?q=Iraq", "/doc/1"):
         response = no_index.get(path)
         assert response.status_code == 503
@@ -189,7 +189,7 @@ CORPUS = {
 @pytest.fixture(scope="module")
 def hostile_app(tmp_path_factory, encoder):
     """An app over an index of files whose names and text carry script payloads."""
-    from index import build_index
+    from docsearch.index import build_index
 
     base = tmp_path_factory.mktemp("xss")
     corpus = base / "corpus"
@@ -199,7 +199,7 @@ def hostile_app(tmp_path_factory, encoder):
         path.write_text(text + "\n", encoding="utf-8")
     report = build_index(corpus, base / "index", encoder=encoder)
     assert report.manifest.files == len(CORPUS)
-    app = create_app({"TESTING": True, "INDEX_DIR": str(base / "index")})
+    app = app_for(base / "index")
     app.extensions["docsearch"]["encoder"] = encoder
     return app
 

@@ -1,18 +1,24 @@
 """The index folder: manifest, generations, consistency checks and clear errors."""
 
 import json
-import sqlite3
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from index import IndexMismatch, IndexNotFound, build_index
-from index.lexical import LEXICAL_DIR
-from index.lexical import SETTINGS as LEXICAL_SETTINGS
-from index.manifest import MANIFEST_NAME
-from index.store import CURRENT, DB_NAME, VECTORS_NAME, current_generation
-from search.engine import Searcher
+from docsearch.index import BuildOptions, IndexFolder, IndexMismatch, IndexNotFound, build_index
+from docsearch.index.catalog import DB_NAME
+from docsearch.index.faiss_vectors import VECTORS_NAME
+from docsearch.index.generation import CURRENT
+from docsearch.index.lexical import LEXICAL_DIR
+from docsearch.index.lexical import SETTINGS as LEXICAL_SETTINGS
+from docsearch.index.manifest import MANIFEST_NAME
+from docsearch.search.engine import Searcher
+
+
+def current_generation(index_dir: Path) -> Path:
+    """Return the live generation's folder."""
+    return IndexFolder(index_dir).live_folder()
 
 from .conftest import DOCS_CORPUS
 
@@ -20,15 +26,15 @@ from .conftest import DOCS_CORPUS
 def test_manifest_describes_the_index(docs_index):
     folder = current_generation(docs_index)
     manifest = json.loads((folder / MANIFEST_NAME).read_text())
-    db = sqlite3.connect(folder / DB_NAME)
+    catalog = IndexFolder(docs_index).open_live().catalog
     assert manifest["model"] == "all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384
     assert manifest["format_version"] == 3
     assert manifest["lexical"] == LEXICAL_SETTINGS
     lexical = sorted(f"{LEXICAL_DIR}/{p.name}" for p in (current_generation(docs_index) / LEXICAL_DIR).iterdir())
     assert sorted(manifest["checksums"]) == sorted([DB_NAME, VECTORS_NAME, *lexical])
-    assert manifest["files"] == 5 == db.execute("SELECT count(*) FROM files").fetchone()[0]
-    assert manifest["passages"] == db.execute("SELECT count(*) FROM passages").fetchone()[0]
+    assert manifest["files"] == 5 == len(catalog.files())
+    assert manifest["passages"] == catalog.passage_count()
     assert manifest["skipped"] == 0
     assert len(manifest["corpus_fingerprint"]) == 64
     assert manifest["built_at"].endswith("+00:00")
@@ -47,7 +53,7 @@ def test_index_folder_holds_no_pickle(docs_index):
 
 def test_rebuild_makes_a_new_generation_and_keeps_one_before_it(tmp_path, encoder, test_corpus):
     for expected in (1, 2, 3):
-        report = build_index(test_corpus, tmp_path, encoder=encoder, full=True)
+        report = build_index(test_corpus, tmp_path, BuildOptions(full=True), encoder=encoder)
         assert report.manifest.generation == expected
         assert (tmp_path / CURRENT).read_text().strip() == f"gen-{expected:06d}"
     assert sorted(p.name for p in tmp_path.glob("gen-*")) == ["gen-000002", "gen-000003"]
@@ -55,7 +61,7 @@ def test_rebuild_makes_a_new_generation_and_keeps_one_before_it(tmp_path, encode
 
 
 def test_same_corpus_same_fingerprint(tmp_path, encoder, docs_index):
-    again = build_index(DOCS_CORPUS, tmp_path, encoder=encoder, full=True)
+    again = build_index(DOCS_CORPUS, tmp_path, BuildOptions(full=True), encoder=encoder)
     first = json.loads((current_generation(docs_index) / MANIFEST_NAME).read_text())
     assert again.manifest.corpus_fingerprint == first["corpus_fingerprint"]
 
@@ -83,10 +89,9 @@ def test_generation_without_manifest_is_incomplete(tmp_path, encoder):
     ids=["model", "dimension", "count", "format-version"],
 )
 def test_manifest_mismatch_is_a_clear_error(tmp_path, docs_index, encoder, field, change, message):
-    import shutil
+    from .conftest import copy_index
 
-    index_dir = tmp_path / "index"
-    shutil.copytree(docs_index, index_dir)
+    index_dir = copy_index(docs_index, tmp_path / "index")
     manifest_path = current_generation(index_dir) / MANIFEST_NAME
     manifest = json.loads(manifest_path.read_text())
     manifest[field] = change(manifest[field])

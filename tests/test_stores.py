@@ -34,11 +34,11 @@ def make_store(request):
 
     def make(dimension: int = DIMENSION):
         if request.param == "faiss":
-            from index.vectors import FaissStore
+            from docsearch.index.faiss_vectors import FaissStore
 
             store = FaissStore.empty(dimension)
         else:
-            from index.milvus import MilvusStore, connect
+            from docsearch.index.milvus import MilvusStore, connect
 
             uri = request.getfixturevalue("lite_uri" if request.param == "milvus-lite" else "milvus_server_uri")
             store = MilvusStore.create(connect(uri), f"contract_{next(_collections)}", dimension)
@@ -117,10 +117,12 @@ def test_deletes_are_visible_at_once(make_store, corpus):
     assert_same(found, brute_force(vectors, ids, queries, K, keep))
 
 
-def test_filter_by_source_file(make_store, corpus):
+def test_filter_by_file(make_store, corpus):
+    from docsearch.index.vectors import Allowed
+
     ids, vectors, sources, queries = corpus
     store = filled(make_store, corpus)
-    found = store.search(queries, K, source=3)
+    found = store.search(queries, K, allowed=Allowed(passage_ids=ids[sources == 3], file_ids=np.array([3])))
     assert all(sources[pid - 1] == 3 for hits in found for pid, _ in hits)
     assert_same(found, brute_force(vectors, ids, queries, K, sources == 3))
 

@@ -6,12 +6,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import build_index
-from index.errors import IndexBusy, IndexCorrupt
-from index.lock import IndexLock
-from index.store import VECTORS_NAME, current_generation
-from search.cli import cli
-from search.engine import Searcher
+from docsearch.index import BuildOptions, IndexFolder, build_index
+from docsearch.index.errors import IndexBusy, IndexCorrupt
+from docsearch.index.faiss_vectors import VECTORS_NAME
+from docsearch.index.lock import IndexLock
+from docsearch.search.cli import cli
+from docsearch.search.engine import Searcher
 
 from .conftest import DOCS_CORPUS
 
@@ -24,22 +24,25 @@ def corpus(tmp_path):
     return target
 
 
-def stored(index_dir, encoder):
+def stored(index_dir):
     """Return {(source, number): (text, start, end, vector)} of the live generation."""
-    searcher = Searcher.load(index_dir, encoder=encoder)
-    rows = searcher._db.execute(
-        "SELECT p.id, f.path, p.number, p.text, p.start, p.end FROM passages p JOIN files f ON f.id = p.file_id"
-    ).fetchall()
-    found = {(path, n): (text, a, b, searcher.vectors.reconstruct(pid)) for pid, path, n, text, a, b in rows}
-    searcher.close()
-    return found
+    generation = IndexFolder(index_dir).open_live()
+    try:
+        found = {}
+        for f in generation.catalog.files():
+            passages = generation.catalog.file_passages(f.id)
+            vectors = generation.vectors.vectors([p.id for p in passages])
+            found.update({(p.source, p.number): (p.text, p.start, p.end, v) for p, v in zip(passages, vectors)})
+        return found
+    finally:
+        generation.close()
 
 
 def test_sync_embeds_only_what_changed(corpus, tmp_path, encoder):
     index_dir = tmp_path / "index"
     first = build_index(corpus, index_dir, encoder=encoder)
     assert (len(first.added), first.unchanged, first.written) == (5, 0, True)
-    before = stored(index_dir, encoder)
+    before = stored(index_dir)
 
     again = build_index(corpus, index_dir, encoder=encoder)
     assert (again.added, again.changed, again.removed, again.unchanged, again.written) == ([], [], [], 5, False)
@@ -53,7 +56,7 @@ def test_sync_embeds_only_what_changed(corpus, tmp_path, encoder):
     assert (sync.added, sync.changed, sync.removed, sync.unchanged) == (
         ["new.md"], ["001_ad77f350f41513dd.txt"], ["003_85466fba3cc1c82f.txt"], 3)
     assert sync.manifest.generation == 2 and sync.rebuilt_because is None
-    after = stored(index_dir, encoder)
+    after = stored(index_dir)
     assert sync.embedded == sum(1 for key in after if key[0] in ("new.md", "001_ad77f350f41513dd.txt"))
     for key, (text, start, end, vector) in after.items():
         if key[0] in ("000_2d31320dcd4f2c91.txt", "002_7722c8300aa7d025.txt", "004_68f2a8bcaf0079e8.txt"):
@@ -62,25 +65,24 @@ def test_sync_embeds_only_what_changed(corpus, tmp_path, encoder):
     assert not any(key[0] == "003_85466fba3cc1c82f.txt" for key in after)
 
     full = tmp_path / "full"
-    build_index(corpus, full, encoder=encoder, full=True)
-    rebuilt = stored(full, encoder)
+    build_index(corpus, full, BuildOptions(full=True), encoder=encoder)
+    rebuilt = stored(full)
     assert sorted(rebuilt) == sorted(after)
     for key, (text, start, end, vector) in rebuilt.items():
         assert after[key][:3] == (text, start, end)
         assert float(after[key][3] @ vector) > 0.9999
 
 
-def test_changed_settings_rebuild_everything(corpus, tmp_path, encoder):
-    index_dir = tmp_path / "index"
-    build_index(corpus, index_dir, encoder=encoder)
-    report = build_index(corpus, index_dir, encoder=encoder, min_words=3)
+def test_changed_settings_rebuild_everything(workspace, encoder):
+    corpus, index_dir = workspace
+    report = build_index(corpus, index_dir, BuildOptions(min_words=3), encoder=encoder)
     assert report.written and report.unchanged == 0 and len(report.added) == 5
     assert report.rebuilt_because == "settings changed (min_words 10 -> 3)"
     assert report.manifest.min_words == 3
 
 
-def test_manifest_records_the_corpus_folder_and_a_move_rewrites_it_without_embedding(corpus, tmp_path, encoder):
-    index_dir = tmp_path / "index"
+def test_manifest_records_the_corpus_folder_and_a_move_rewrites_it_without_embedding(workspace, tmp_path, encoder):
+    corpus, index_dir = workspace
     assert build_index(corpus, index_dir, encoder=encoder).manifest.corpus == str(corpus.resolve())
     moved = shutil.move(corpus, tmp_path / "moved")
     report = build_index(moved, index_dir, encoder=encoder)
@@ -88,8 +90,8 @@ def test_manifest_records_the_corpus_folder_and_a_move_rewrites_it_without_embed
     assert report.manifest.corpus == str(Path(moved).resolve()) and report.manifest.generation == 2
 
 
-def test_a_second_writer_is_refused_at_once(corpus, tmp_path, encoder, runner):
-    index_dir = tmp_path / "index"
+def test_a_second_writer_is_refused_at_once(workspace, encoder, runner):
+    corpus, index_dir = workspace
     with IndexLock(index_dir):
         with pytest.raises(IndexBusy, match="is busy"):
             build_index(corpus, index_dir, encoder=encoder)
@@ -97,13 +99,13 @@ def test_a_second_writer_is_refused_at_once(corpus, tmp_path, encoder, runner):
         assert result.exit_code == 1
         assert result.stderr.strip().splitlines()[-1] == (
             f"Error: index at {index_dir} is busy: another docsearch process is writing it")
+    (corpus / "new.txt").write_text("A new file about convoys on the desert road to the border crossing.\n")
     assert build_index(corpus, index_dir, encoder=encoder).written  # free again once released
 
 
-def test_damaged_data_file_is_refused_on_load_and_rebuilt(corpus, tmp_path, encoder):
-    index_dir = tmp_path / "index"
-    build_index(corpus, index_dir, encoder=encoder)
-    with (current_generation(index_dir) / VECTORS_NAME).open("ab") as f:
+def test_damaged_data_file_is_refused_on_load_and_rebuilt(workspace, encoder):
+    corpus, index_dir = workspace
+    with (IndexFolder(index_dir).live_folder() / VECTORS_NAME).open("ab") as f:
         f.write(b"\0")
     with pytest.raises(IndexCorrupt, match="does not match its manifest"):
         Searcher.load(index_dir, encoder=encoder)
@@ -112,9 +114,8 @@ def test_damaged_data_file_is_refused_on_load_and_rebuilt(corpus, tmp_path, enco
     assert Searcher.load(index_dir, encoder=encoder).manifest.generation == 2
 
 
-def test_cli_prints_sync_counts(corpus, tmp_path, runner):
-    index_dir = tmp_path / "index"
-    assert runner.invoke(cli, ["index", str(corpus), "--index-dir", str(index_dir)]).exit_code == 0
+def test_cli_prints_sync_counts(workspace, runner):
+    corpus, index_dir = workspace
     (corpus / "000_2d31320dcd4f2c91.txt").unlink()
     result = runner.invoke(cli, ["index", str(corpus), "--index-dir", str(index_dir)])
     assert result.exit_code == 0, result.output

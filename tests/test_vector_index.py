@@ -5,11 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from index import build_index
-from index.store import EXACT_UP_TO, HNSW_EF_SEARCH, _write_vectors, read_vectors, vector_index_kind
-from search.engine import Searcher
+from docsearch.index import BuildOptions, IndexFolder, build_index
+from docsearch.index.faiss_vectors import HNSW_EF_SEARCH, FaissStore, read_vectors, write_vectors
+from docsearch.index.vectors import EXACT_UP_TO, vector_index_kind
+from docsearch.search.engine import Searcher
 
-from .conftest import DOCS_CORPUS
+from .conftest import DOCS_CORPUS, ask, copy_index
 
 
 def test_auto_is_exact_up_to_the_threshold_then_hnsw():
@@ -25,7 +26,7 @@ def test_auto_is_exact_up_to_the_threshold_then_hnsw():
 
 
 def test_cli_help_states_the_threshold(runner):
-    from search.cli import cli
+    from docsearch.search.cli import cli
 
     result = runner.invoke(cli, ["index", "--help"])
     assert f"exact up to {EXACT_UP_TO:,} passages" in " ".join(result.output.split())
@@ -42,51 +43,54 @@ def clustered() -> np.ndarray:
 
 @pytest.mark.parametrize("kind, least_recall", [("hnsw", 0.98), ("flat-sq8", 0.95), ("hnsw-sq8", 0.93)])
 def test_approximate_kinds_keep_recall_at_10(kind, least_recall, clustered, tmp_path):
-    _write_vectors(tmp_path / "exact.faiss", clustered, 384, "flat")
-    _write_vectors(tmp_path / f"{kind}.faiss", clustered, 384, kind)
-    exact, approximate = read_vectors(tmp_path / "exact.faiss"), read_vectors(tmp_path / f"{kind}.faiss")
+    write_vectors(tmp_path / "exact.faiss", clustered, 384, "flat")
+    write_vectors(tmp_path / f"{kind}.faiss", clustered, 384, kind)
+    exact = FaissStore(read_vectors(tmp_path / "exact.faiss"))
+    approximate = FaissStore(read_vectors(tmp_path / f"{kind}.faiss"))
     queries = clustered[::100] + 0.05
-    _, truth = exact.search(queries, 10)
-    _, found = approximate.search(queries, 10)
+    truth = [[pid for pid, _ in hits] for hits in exact.search(queries, 10)]
+    found = [[pid for pid, _ in hits] for hits in approximate.search(queries, 10)]
     recall = np.mean([len(set(t) & set(f)) / 10 for t, f in zip(truth, found)])
     assert recall >= least_recall, recall
-    assert set(found.ravel()) <= set(range(1, len(clustered) + 1))  # passage ids, not rows
+    assert {pid for hits in found for pid in hits} <= set(range(1, len(clustered) + 1))  # passage ids, not rows
 
 
 def test_hnsw_search_depth_is_applied_on_load(clustered, tmp_path):
     import faiss
 
-    _write_vectors(tmp_path / "hnsw.faiss", clustered[:500], 384, "hnsw")
+    write_vectors(tmp_path / "hnsw.faiss", clustered[:500], 384, "hnsw")
     outer = read_vectors(tmp_path / "hnsw.faiss")  # owns the inner index: keep it alive
     assert faiss.downcast_index(outer.index).hnsw.efSearch == HNSW_EF_SEARCH
 
 
 @pytest.mark.parametrize("vector_index, sq8, kind", [("hnsw", False, "hnsw"), ("flat", True, "flat-sq8"),
                                                      ("hnsw", True, "hnsw-sq8")])
-def test_each_kind_answers_the_demo_questions_like_exact_search(vector_index, sq8, kind, searcher, encoder, tmp_path):
-    report = build_index(DOCS_CORPUS, tmp_path, encoder=encoder, vector_index=vector_index, sq8=sq8)
-    assert report.manifest.vector_index == kind
-    other = Searcher.load(tmp_path, encoder=encoder)
+def test_each_kind_answers_the_demo_questions_like_exact_search(vector_index, sq8, kind, searcher, encoder, tmp_path,
+                                                               docs_index):
+    copy_index(docs_index, tmp_path / "index")
+    report = build_index(DOCS_CORPUS, tmp_path / "index", BuildOptions(vector_index=vector_index, sq8=sq8), encoder=encoder)
+    assert report.manifest.vector_index == kind and report.embedded == 0
+    other = Searcher.load(tmp_path / "index", encoder=encoder)
     for question in ["Which 2008 agreement governs the strategic dialogue?", "Suleimani drone strike",
                      "troop withdrawal timetable"]:
         for mode in ("dense", "hybrid"):
-            expected = [(h.source, h.start) for h in searcher.search(question, k=3, mode=mode)]
-            assert [(h.source, h.start) for h in other.search(question, k=3, mode=mode)] == expected
+            expected = [(h.source, h.start) for h in ask(searcher, question, k=3, mode=mode)]
+            assert [(h.source, h.start) for h in ask(other, question, k=3, mode=mode)] == expected
 
 
-def test_changing_the_kind_rewrites_without_embedding(tmp_path, encoder):
+def test_changing_the_kind_rewrites_without_embedding(tmp_path, encoder, docs_index):
     def stored() -> np.ndarray:
-        vectors = Searcher.load(tmp_path, encoder=encoder).vectors
-        return np.vstack([vectors.reconstruct(pid) for pid in range(1, vectors.ntotal + 1)])
+        vectors = IndexFolder(index_dir).open_live().vectors
+        return vectors.vectors(range(1, vectors.count() + 1))
 
-    build_index(DOCS_CORPUS, tmp_path, encoder=encoder)
+    index_dir = copy_index(docs_index, tmp_path / "index")
     original = stored()
-    report = build_index(DOCS_CORPUS, tmp_path, encoder=encoder, vector_index="hnsw", sq8=True)
+    report = build_index(DOCS_CORPUS, index_dir, BuildOptions(vector_index="hnsw", sq8=True), encoder=encoder)
     assert report.written and report.embedded == 0 and report.manifest.vector_index == "hnsw-sq8"
     assert report.manifest.generation == 2
-    same = build_index(DOCS_CORPUS, tmp_path, encoder=encoder, vector_index="hnsw", sq8=True)
+    same = build_index(DOCS_CORPUS, index_dir, BuildOptions(vector_index="hnsw", sq8=True), encoder=encoder)
     assert not same.written
-    back = build_index(DOCS_CORPUS, tmp_path, encoder=encoder)
+    back = build_index(DOCS_CORPUS, index_dir, encoder=encoder)
     assert back.written and back.embedded == 0 and back.manifest.vector_index == "flat"
     # vectors decoded from 8 bits and stored exactly again stay within the quantisation step
     cosines = np.sum(stored() * original, axis=1)

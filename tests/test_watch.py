@@ -3,7 +3,7 @@
 import threading
 import time
 
-from index.watch import snapshot, watch
+from docsearch.index.watch import snapshot, watch
 
 
 def test_snapshot_sees_changes_but_not_through_links(tmp_path):

@@ -4,7 +4,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from .conftest import DOCS_CORPUS
+from .conftest import DOCS_CORPUS, ask
 
 QUESTION = "Which 2008 agreement governs the strategic dialogue?"
 
@@ -66,8 +66,8 @@ def test_query_is_escaped(client):
 
 
 def test_corpus_text_is_escaped(tmp_path, encoder):
-    from index import build_index
-    from search import create_app
+    from docsearch.index import build_index
+    from .conftest import app_for
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -75,7 +75,7 @@ def test_corpus_text_is_escaped(tmp_path, encoder):
         "A paragraph about gardening <script>alert('xss')</script> and growing tomatoes in summer.\n"
     )
     build_index(corpus, tmp_path / "index", encoder=encoder)
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")})
+    app = app_for(tmp_path / "index")
     app.extensions["docsearch"]["encoder"] = encoder
     html = app.test_client().get("/", query_string={"q": "tomatoes"}).get_data(as_text=True)
     assert "<script>" not in html and "<img" not in html
@@ -93,9 +93,9 @@ def test_bad_input_shows_a_message_not_a_blank_page(client):
 
 
 def test_missing_index_shows_the_fix(tmp_path):
-    from search import create_app
+    from .conftest import app_for
 
-    response = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path)}).test_client().get("/?q=Iraq")
+    response = app_for(tmp_path).test_client().get("/?q=Iraq")
     assert response.status_code == 503
     assert "run `docsearch index`" in parse(response.get_data(as_text=True))["error"][0]
 
@@ -116,12 +116,12 @@ def test_server_error_is_a_page_with_a_message(app, monkeypatch):
 
 
 def test_empty_corpus_says_so(tmp_path, encoder):
-    from index import build_index
-    from search import create_app
+    from docsearch.index import build_index
+    from .conftest import app_for
 
     (tmp_path / "corpus").mkdir()
     build_index(tmp_path / "corpus", tmp_path / "index", encoder=encoder)
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")})
+    app = app_for(tmp_path / "index")
     app.extensions["docsearch"]["encoder"] = encoder
     response = app.test_client().get("/", query_string={"q": "Iraq"})
     assert response.status_code == 200
@@ -169,8 +169,12 @@ def test_paging_stops_at_the_api_cap(app, searcher, monkeypatch):
     from dataclasses import replace
 
     real = searcher.search
-    monkeypatch.setattr(searcher, "search", lambda q, k, mode, group: [
-        replace(hit, rank=rank) for rank, hit in enumerate((real(q, 1, mode, group) * 200)[:k], start=1)])
+
+    def many(asked):  # the best hit, as often as asked
+        answer = real(replace(asked, k=1))
+        return replace(answer, hits=[replace(hit, rank=rank) for rank, hit in enumerate((answer.hits * 200)[:asked.k], 1)])
+
+    monkeypatch.setattr(searcher, "search", many)
     client = app.test_client()
     html = client.get("/", query_string={"q": QUESTION, "k": 40, "page": 3}).get_data(as_text=True)
     assert result_ranks(html) == list(range(81, 101))
@@ -191,11 +195,11 @@ def first_source_link(client, question: str = QUESTION) -> str:
 
 
 def test_source_link_opens_the_file_with_the_passage_marked(client, searcher):
-    from index import read_text
+    from docsearch.index import read_text
 
-    hit = searcher.search(QUESTION, 1)[0]
+    hit = ask(searcher, QUESTION, 1)[0]
     link = first_source_link(client)
-    assert link == f"/doc/{hit.file_id}?passage={hit.id}&generation=1#passage-{hit.id}"
+    assert link == f"/doc/{hit.file_id}?passage_id={hit.id}&generation=1#passage-{hit.id}"
     response = client.get(link)
     html = response.get_data(as_text=True)
     found = parse(html)
@@ -209,15 +213,15 @@ def test_source_link_opens_the_file_with_the_passage_marked(client, searcher):
 
 def corpus_app(tmp_path, encoder, files: dict[str, str]):
     """An app over an index of a fresh corpus of the given files."""
-    from index import build_index
-    from search import create_app
+    from docsearch.index import build_index
+    from .conftest import app_for
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
     for name, text in files.items():
         (corpus / name).write_text(text, encoding="utf-8")
     build_index(corpus, tmp_path / "index", encoder=encoder)
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")})
+    app = app_for(tmp_path / "index")
     app.extensions["docsearch"]["encoder"] = encoder
     return app, corpus
 
@@ -251,13 +255,13 @@ def test_a_file_changed_since_indexing_shows_its_indexed_passages(tmp_path, enco
 
 
 def test_an_index_without_a_corpus_folder_shows_passages(tmp_path, encoder):
-    from index import SourceFile, build_documents
-    from search import create_app
+    from docsearch.index import SourceFile, build_documents
+    from .conftest import app_for
 
     build_documents([SourceFile.from_text("doc1", GARDEN["garden.txt"])], tmp_path / "index", encoder=encoder)
-    app = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path / "index")})
+    app = app_for(tmp_path / "index")
     app.extensions["docsearch"]["encoder"] = encoder
-    response = app.test_client().get("/doc/1?passage=1")
+    response = app.test_client().get("/doc/1?passage_id=1")
     assert response.status_code == 200
     assert parse(response.get_data(as_text=True))["notice"][0].startswith(
         "this index does not record the folder its files came from")
@@ -267,7 +271,7 @@ def test_an_index_without_a_corpus_folder_shows_passages(tmp_path, encoder):
     ("/doc/999", "There is no document 999 in the index."),
     ("/doc/abc", "There is no document 'abc': document ids are the numbers in the results' links."),
     ("/doc/-1", "There is no document '-1': document ids are the numbers in the results' links."),
-    ("/doc/1?passage=999999", "Document 1 (000_2d31320dcd4f2c91.txt) has no passage 999999."),
+    ("/doc/1?passage_id=999999", "Document 1 (000_2d31320dcd4f2c91.txt) has no passage 999999."),
     ("/doc/999?generation=7", "There is no document 999 in the index. This link was made for index generation 7; "
                               "the index has been rebuilt since (generation 1), so its ids may now name another "
                               "passage: search again if this is not the one you meant."),
@@ -281,10 +285,10 @@ def test_unknown_document_or_passage_is_a_404_page_or_json(client, path, message
 
 
 def test_bad_passage_parameter_is_a_400_page(client):
-    response = client.get("/doc/1?passage=x")
+    response = client.get("/doc/1?passage_id=x")
     assert response.status_code == 400
     assert parse(response.get_data(as_text=True))["error"] == [
-        "passage must be a whole number, as in the results' links, not 'x'"]
+        "passage_id must be a whole number, as in the results' links, not 'x'"]
 
 
 def test_a_link_from_another_generation_gets_a_notice(client):
@@ -294,8 +298,8 @@ def test_a_link_from_another_generation_gets_a_notice(client):
 
 
 def test_no_index_source_view_is_a_503_page(tmp_path):
-    from search import create_app
+    from .conftest import app_for
 
-    response = create_app({"TESTING": True, "INDEX_DIR": str(tmp_path)}).test_client().get("/doc/1")
+    response = app_for(tmp_path).test_client().get("/doc/1")
     assert (response.status_code, response.mimetype) == (503, "text/html")
     assert "run `docsearch index`" in parse(response.get_data(as_text=True))["error"][0]
