@@ -107,6 +107,7 @@ class Catalog:
         self._db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
         self._lock = threading.Lock()
         self._first_ids: np.ndarray | None = None  # first passage id of each file, by file id
+        self._paths: list[tuple[int, str]] | None = None
 
     def _rows(self, sql: str, parameters: Sequence = ()) -> list[tuple]:
         """Run one query and return its rows."""
@@ -148,6 +149,17 @@ class Catalog:
             raise IndexCorrupt(f"{self.path}: the passages of file {file_id} are not stored together; "
                                "rebuild with `docsearch index --full`")
         return [StoredPassage(*row) for row in rows]
+
+    def file_paths(self) -> list[tuple[int, str]]:
+        """Return the (id, path) of every file, by id; read once per catalog (filters match against it)."""
+        if self._paths is None:
+            self._paths = self._rows("SELECT id, path FROM files ORDER BY id")
+        return self._paths
+
+    def passage_ids(self, file_ids: Sequence[int]) -> np.ndarray:
+        """Return the ids of the given files' passages, in id order."""
+        ranges = [self._id_range(int(f)) for f in sorted(file_ids)]
+        return np.concatenate([np.arange(a, b + 1, dtype=np.int64) for a, b in ranges] or [np.zeros(0, np.int64)])
 
     def _id_range(self, file_id: int) -> tuple[int, int]:
         """Return the first and last passage id of a file: ids run file by file (see write_catalog)."""

@@ -26,6 +26,10 @@ HNSW_M = 32  # graph links per vector: memory 2 * M * 4 bytes per vector on top 
 HNSW_EF_CONSTRUCTION = 200
 HNSW_EF_SEARCH = 384  # candidates kept while searching
 SQ8_TRAINING_SAMPLE = 200_000  # rows used to learn each dimension's range
+# A filtered search over at most this many passages compares the query with each of them: an
+# HNSW walk that skips what the filter leaves out finds too few neighbours when it leaves out
+# nearly everything. 20,000 stored vectors are read and compared in a few milliseconds.
+EXACT_FILTER_UP_TO = 20_000
 
 
 def new_index(kind: str, dimension: int) -> faiss.Index:
@@ -124,13 +128,36 @@ class FaissStore:
         self._index.remove_ids(np.asarray(ids, np.int64))
 
     def search(self, queries: np.ndarray, k: int, allowed: Allowed | None = None) -> Neighbours:
-        """Return the k nearest passages of each query, only among the allowed passages if given."""
+        """Return the k nearest passages of each query, only among the allowed passages if given.
+
+        A filtered search returns k passages whenever the filter allows k: exactly when
+        it allows few, else by a filtered graph walk, made exact if it came back short.
+        """
+        queries = np.ascontiguousarray(queries, np.float32)
         k = min(k, self._index.ntotal if allowed is None else len(allowed))
         if k <= 0:
             return [[] for _ in queries]
+        graph = hasattr(_inner(self._index), "hnsw")
+        if allowed is not None and graph and len(allowed) <= EXACT_FILTER_UP_TO:
+            return self._exact(queries, k, allowed.passage_ids)
         params = None if allowed is None else self._search_parameters(allowed.passage_ids)
-        scores, ids = self._index.search(np.ascontiguousarray(queries, np.float32), k, params=params)
-        return neighbours(scores, ids)
+        found = neighbours(*self._index.search(queries, k, params=params))
+        if allowed is not None and any(len(row) < k for row in found):
+            return self._exact(queries, k, allowed.passage_ids)
+        return found
+
+    def _exact(self, queries: np.ndarray, k: int, ids: np.ndarray) -> Neighbours:
+        """Return the exact k nearest of the given passages, comparing the queries with each, a chunk at a time."""
+        ids = np.sort(np.asarray(ids, np.int64))
+        best_ids = np.zeros((len(queries), 0), np.int64)
+        best = np.zeros((len(queries), 0), np.float32)
+        for at in range(0, len(ids), EXACT_FILTER_UP_TO):  # bounded memory however many are allowed
+            chunk = ids[at:at + EXACT_FILTER_UP_TO]
+            best_ids = np.hstack([best_ids, np.broadcast_to(chunk, (len(queries), len(chunk)))])
+            best = np.hstack([best, queries @ self.vectors(chunk).T])
+            keep = np.argsort(-best, axis=1, kind="stable")[:, :k]
+            best_ids, best = np.take_along_axis(best_ids, keep, 1), np.take_along_axis(best, keep, 1)
+        return [[(int(i), float(s)) for i, s in zip(row_ids, row)] for row_ids, row in zip(best_ids, best)]
 
     def _search_parameters(self, allowed: np.ndarray) -> faiss.SearchParameters:
         """Return search parameters that admit only the allowed ids and keep HNSW's efSearch."""

@@ -1,11 +1,11 @@
-"""The JSON API: /api/search and /healthz. Routes only call the Searcher."""
+"""The JSON API: /api/search, /api/similar and /healthz. Routes only call the Searcher."""
 
 from __future__ import annotations
 
 from flask import Blueprint, request
 
 from . import get_searcher
-from .request import BadQuery, SearchRequest
+from .request import BadQuery, SearchRequest, SimilarRequest
 
 bp = Blueprint("api", __name__)
 
@@ -31,6 +31,16 @@ def search():
     else:
         asked = SearchRequest.parse(request.args)
     return get_searcher().search(asked).to_dict()
+
+
+@bp.route("/api/similar", methods=["GET", "POST"])
+def similar():
+    """Answer with the passages most like a stored one, as JSON."""
+    if request.method == "POST":
+        asked = SimilarRequest.parse(_json_body(), from_json=True)
+    else:
+        asked = SimilarRequest.parse(request.args)
+    return get_searcher().similar(asked).to_dict()
 
 
 @bp.route("/healthz")

@@ -11,19 +11,22 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, field, fields
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
 from docsearch.index import Encoder, Generation, IndexFolder, IndexMismatch, Manifest, StoreConfig
+from docsearch.index.vectors import Allowed
 
 from .document import DocumentView, view_of
 from .fusion import Candidate, best_per_file, fuse
+from .globs import compile_glob
 from .highlight import highlights, holds_every_word
-from .request import SearchRequest
+from .request import Filters, PassageNotFound, SearchRequest, SimilarRequest
 
 POOL = 100
 QUERY_CACHE = 1024  # recent query embeddings kept per Searcher
+FILTER_CACHE = 64  # recent filters' allowed passages kept per Searcher
 # Below this cosine similarity the best hit is not close in meaning. On docs_corpus the
 # answerable questions' best hits score 0.40 to 0.87, questions it cannot answer 0.17 at most.
 LOW_CONFIDENCE_BELOW = 0.30
@@ -64,17 +67,16 @@ class Hit:
 class Answer:
     """A request's hits, with whether they answer it well, how long it took and which generation answered."""
 
-    request: SearchRequest
+    request: SearchRequest | SimilarRequest
     hits: list[Hit]
-    low_confidence: bool
+    low_confidence: bool | None  # None where there is no question to judge against (similar passages)
     took_ms: float
     generation: int
 
     def to_dict(self) -> dict:
-        """Return the answer as the API's JSON body (also `docsearch query --json`)."""
-        r = self.request
-        return {"query": r.q, "k": r.k, "mode": r.mode, "group": r.group, "took_ms": self.took_ms,
-                "generation": self.generation, "low_confidence": self.low_confidence,
+        """Return the answer as the API's JSON body (also the CLI's --json)."""
+        judged = {} if self.low_confidence is None else {"low_confidence": self.low_confidence}
+        return {**self.request.describe(), "took_ms": self.took_ms, "generation": self.generation, **judged,
                 "results": [hit.to_dict() for hit in self.hits]}
 
 
@@ -90,6 +92,7 @@ class Searcher:
         self.pool = POOL
         # A repeated question (paging, a refreshed page, a popular query) skips the model.
         self.query_vector = functools.lru_cache(maxsize=QUERY_CACHE)(self._embed_query)
+        self.allowed = functools.lru_cache(maxsize=FILTER_CACHE)(self._allowed)
 
     @classmethod
     def load(cls, index_dir: Path | str, encoder: Encoder | None = None, store: StoreConfig = StoreConfig(),
@@ -123,7 +126,8 @@ class Searcher:
         began = time.perf_counter()
         with self.encoder.serving():
             query_vector = self.query_vector(request.q)
-            ranked = self.candidates(request.q, request.mode, max(self.pool, request.k), query_vector)
+            allowed = self.allowed(request.filters)
+            ranked = self.candidates(request.q, request.mode, max(self.pool, request.k), query_vector, allowed)
             more: dict[int, int] | None = None
             if request.group == "file":
                 ranked, more = best_per_file(ranked, self.sources([c.pid for c in ranked]))
@@ -131,6 +135,55 @@ class Searcher:
         low_confidence = self.is_low_confidence(request.q, hits)
         took_ms = round((time.perf_counter() - began) * 1000, 2)
         return Answer(request, hits, low_confidence, took_ms, self.manifest.generation)
+
+    def similar(self, request: SimilarRequest) -> Answer:
+        """Answer with the passages nearest to a stored passage's vector (not embedded again), without it.
+
+        With ``group="file"``, one passage per file and none of the passage's own file.
+        """
+        began = time.perf_counter()
+        found = self.generation.catalog.passages([request.id])
+        if request.id not in found:
+            raise PassageNotFound(f"there is no passage {request.id} in index generation {self.manifest.generation}; "
+                                  "ids come from search results of the live generation")
+        own = found[request.id]
+        vector = self.generation.vectors.vectors([request.id])[0]
+        skip = {request.id}
+        if request.group == "file":
+            skip.update(p.id for p in self.generation.catalog.file_passages(own.file_id))
+        depth = min(max(self.pool, request.k) + len(skip), max(self.manifest.passages, 1))
+        nearest = self.generation.vectors.search(vector[None, :], depth, self.allowed(request.filters))[0]
+        others = [(pid, score) for pid, score in nearest if pid not in skip]
+        ranked = [Candidate(pid, score, rank, score) for rank, (pid, score) in enumerate(others, 1)]
+        more = None
+        if request.group == "file":
+            ranked, more = best_per_file(ranked, self.sources([c.pid for c in ranked]))
+        hits = self._hits("", ranked[:request.k], vector, more)
+        return Answer(request, hits, None, round((time.perf_counter() - began) * 1000, 2), self.manifest.generation)
+
+    def passage(self, passage_id: int):
+        """Return a stored passage by id, or None."""
+        return self.generation.catalog.passages([passage_id]).get(passage_id)
+
+    @functools.cached_property
+    def _facets(self) -> tuple[list[str], list[str]]:
+        """The folders (as globs of everything under each) and the file types the generation holds."""
+        paths = [path for _, path in self.generation.catalog.file_paths()]
+        folders = {str(parent) + "/**" for path in paths for parent in PurePosixPath(path).parents if str(parent) != "."}
+        return sorted(folders), sorted({t for t in map(file_type, paths) if t})
+
+    def facets(self) -> tuple[list[str], list[str]]:
+        """Return the folders (as globs such as reports/2024/**) and the file types a filter can choose from."""
+        return self._facets
+
+    def _allowed(self, filters: Filters) -> Allowed | None:
+        """Return the passages a filter allows (None for no filter); cached, as a generation never changes."""
+        if not filters:
+            return None
+        pattern = compile_glob(filters.path) if filters.path else None
+        file_ids = [file_id for file_id, path in self.generation.catalog.file_paths()
+                    if (pattern is None or pattern.fullmatch(path)) and (not filters.types or file_type(path) in filters.types)]
+        return Allowed(self.generation.catalog.passage_ids(file_ids), np.array(file_ids, np.int64))
 
     def is_low_confidence(self, query: str, hits: list[Hit]) -> bool:
         """Tell whether even the best hit is a weak answer.
@@ -145,16 +198,22 @@ class Searcher:
             return False
         return not holds_every_word(query, [h.text for h in hits])
 
-    def candidates(self, query: str, mode: str, depth: int, query_vector: np.ndarray | None = None) -> list[Candidate]:
-        """Return up to depth passages ranked by the mode, with both retrievers' ranks and scores."""
+    def candidates(self, query: str, mode: str, depth: int, query_vector: np.ndarray | None = None,
+                   allowed: Allowed | None = None) -> list[Candidate]:
+        """Return up to depth passages ranked by the mode, with both retrievers' ranks and scores.
+
+        ``allowed`` keeps only those passages (a filter), in both retrievers.
+        """
         dense: list[tuple[int, float]] = []
         lexical: list[tuple[int, float]] = []
+        if allowed is not None and not len(allowed):
+            return []
         if mode in ("dense", "hybrid") and self.manifest.passages:
             if query_vector is None:
                 query_vector = self.query_vector(query)
-            dense = self.generation.vectors.search(query_vector[None, :], min(depth, self.manifest.passages))[0]
+            dense = self.generation.vectors.search(query_vector[None, :], min(depth, self.manifest.passages), allowed)[0]
         if mode in ("lexical", "hybrid"):
-            lexical = self.generation.lexical.search(query, depth)
+            lexical = self.generation.lexical.search(query, depth, None if allowed is None else allowed.passage_ids)
         return fuse(dense, lexical, mode)[:depth]
 
     def _embed_query(self, query: str) -> np.ndarray:
@@ -195,6 +254,11 @@ class Searcher:
     def close(self) -> None:
         """Release the generation's catalog and vectors."""
         self.generation.close()
+
+
+def file_type(path: str) -> str:
+    """Return a file's type as filters name it: its extension, lower case, without the dot ("" if none)."""
+    return PurePosixPath(path).suffix.lower().lstrip(".")
 
 
 def _encoder_for(index_dir: Path, manifest: Manifest, encoder: Encoder | None, store: StoreConfig,

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from docsearch.index.errors import DocsearchError
 
-from .request import BadQuery
+from .request import BadQuery, PassageNotFound
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ def handle_errors(target: Flask | Blueprint, respond: Respond, internal: str,
                   describe: Callable[[HTTPException], str] = lambda exc: exc.description or exc.name) -> None:
     """Answer errors on an app or a blueprint through respond(message, status), never with a traceback.
 
-    The one mapping of errors to statuses: a BadQuery is 400, a DocsearchError 503,
+    The one mapping of errors to statuses: a BadQuery is 400, an unknown passage 404, a DocsearchError 503,
     an HTTP error its own code (described by describe), anything else 500 with
     the message internal and the traceback in the log.
     """
@@ -38,6 +38,10 @@ def handle_errors(target: Flask | Blueprint, respond: Respond, internal: str,
     @target.errorhandler(BadQuery)
     def bad_query(exc: BadQuery):
         return respond(str(exc), 400)
+
+    @target.errorhandler(PassageNotFound)
+    def not_found(exc: PassageNotFound):
+        return respond(str(exc), 404)
 
     @target.errorhandler(DocsearchError)
     def unavailable(exc: DocsearchError):

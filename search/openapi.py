@@ -46,6 +46,19 @@ PAGE = {"name": "page", "in": "query", "required": False,
         "description": f"which k results: ranks (page - 1) * k + 1 to page * k; the form shows none past rank "
                        f"{limits.MAX_K}. ASCII digits; empty means 1"}
 ID = {"type": "integer", "minimum": 1, "maximum": limits.MAX_ID}
+# The globs a filter takes, documented as a subset the code always accepts (docsearch.search.globs
+# takes more): folder and file names of plain characters with * and ? wildcards, or ** alone.
+_NAME = r"[A-Za-z0-9._ -]"
+_PART = rf"(?:\*\*|[*?]|{_NAME}+(?:[*?]{_NAME}+)*[*?]?|[*?]{_NAME}+(?:[*?]{_NAME}+)*[*?]?)"
+FILTER_FIELDS = {
+    "path": {"type": "string", "maxLength": limits.MAX_GLOB_CHARS, "pattern": f"^{_PART}(?:/{_PART})*$",
+             "description": "only files whose path in the corpus matches this glob: * and ? within a name, "
+                            "** across folders, [abc] a class (e.g. reports/2024/**, **/*.md)"},
+    "type": {"type": "string", "pattern": r"^\.?[A-Za-z0-9]{1,10}(?:,\.?[A-Za-z0-9]{1,10}){0,19}$",
+             "description": "only files of these types: extensions, comma-separated (e.g. pdf,md)"},
+}
+TYPE_LIST = {"type": "array", "maxItems": limits.MAX_TYPES,
+             "items": {"type": "string", "pattern": r"^\.?[A-Za-z0-9]{1,10}$"}}
 DOCUMENT_PARAMETERS = [
     {"name": "file_id", "in": "path", "required": True, "schema": ID,
      "description": "a file's id in the index, as the form's result links give it; anything else is a 404"},
@@ -61,32 +74,48 @@ def _ref(kind: str, name: str) -> dict:
 
 
 def _fields(max_chars: int) -> dict:
-    """Return the schemas of the search parameters q, k, mode and group."""
+    """Return the schemas of the search parameters q, k, mode, group, path and type."""
     return {
         "q": {"type": "string", "minLength": 1, "maxLength": max_chars, "pattern": NOT_WHITE_SPACE,
               "description": "the question: not blank; white space around it is removed"},
         "k": {"type": "integer", "minimum": 1, "maximum": limits.MAX_K, "default": limits.DEFAULT_K},
         "mode": {"type": "string", "enum": list(limits.MODES), "default": "hybrid"},
         "group": {"type": "string", "enum": ["file"], "description": "only the best passage of each file"},
+        **FILTER_FIELDS,
     }
 
 
-def _query_parameters(max_chars: int, q_required: bool) -> list[dict]:
-    """Return the query-string parameters of a search (the API's and the form's)."""
-    notes = {"q": "", "k": "ASCII digits", "mode": "", "group": ""}
-    return [
-        {"name": name, "in": "query", "required": name == "q" and q_required, "schema": schema,
-         **({"description": notes[name]} if notes[name] else {})}
-        for name, schema in _fields(max_chars).items()
-    ]
+def _similar_fields() -> dict:
+    """Return the schemas of the parameters of passages like a stored one."""
+    fields = _fields(1)
+    return {"id": {**ID, "description": "the passage to find others like: a search result's id"}, "k": fields["k"],
+            "group": {**fields["group"], "description": "one passage per file, and none of the passage's own file"},
+            **FILTER_FIELDS}
+
+
+def _query_parameters(fields: dict, required: tuple[str, ...]) -> list[dict]:
+    """Return query-string parameters of these fields (numbers as ASCII digits)."""
+    return [{"name": name, "in": "query", "required": name in required, "schema": schema,
+             **({"description": "ASCII digits"} if schema.get("type") == "integer" else {})}
+            for name, schema in fields.items()]
 
 
 def _search_schemas(max_chars: int) -> dict:
     """Return the schemas of a search: its JSON request, a hit and the response."""
     fields = _fields(max_chars)
     k_in_json = {**fields["k"], "description": "a JSON number: true, 3.0 and \"3\" are refused"}
+    types = {"anyOf": [FILTER_FIELDS["type"], TYPE_LIST]}
+    echo = {"path": {"type": "string"}, "type": {"type": "array", "items": {"type": "string"}}}
     return {
-        "SearchRequest": {"type": "object", "required": ["q"], "properties": {**fields, "k": k_in_json}},
+        "SearchRequest": {"type": "object", "required": ["q"], "properties": {**fields, "k": k_in_json, "type": types}},
+        "SimilarRequest": {"type": "object", "required": ["id"],
+                           "properties": {**_similar_fields(), "k": k_in_json, "type": types}},
+        "SimilarResponse": {
+            "type": "object", "required": ["id", "k", "group", "took_ms", "generation", "results"],
+            "properties": {"id": ID, "k": fields["k"], "group": {"enum": ["file", None]}, **echo,
+                           "took_ms": {"type": "number", "minimum": 0}, "generation": {"type": "integer", "minimum": 1},
+                           "results": {"type": "array", "maxItems": limits.MAX_K, "items": _ref("schemas", "Hit")}},
+        },
         "Hit": {"type": "object", "required": list(HIT_FIELDS), "additionalProperties": False,
                 "properties": {**HIT_FIELDS, "more_in_file": MORE_IN_FILE}},
         "SearchResponse": {
@@ -94,7 +123,7 @@ def _search_schemas(max_chars: int) -> dict:
             "required": ["query", "k", "mode", "group", "took_ms", "low_confidence", "results"],
             "additionalProperties": True,
             "properties": {
-                "query": {"type": "string"}, "k": fields["k"], "mode": fields["mode"],
+                "query": {"type": "string"}, "k": fields["k"], "mode": fields["mode"], **echo,
                 "group": {"enum": ["file", None]}, "took_ms": {"type": "number", "minimum": 0},
                 "low_confidence": {"type": "boolean"},
                 "results": {"type": "array", "maxItems": limits.MAX_K, "items": _ref("schemas", "Hit")},
@@ -140,6 +169,9 @@ def _responses() -> dict:
 
     return {
         "SearchResults": json_body("ranked passages, best first", "SearchResponse"),
+        "SimilarResults": json_body("the passages most like the one asked about, best first", "SimilarResponse"),
+        "NotFound": json_body("no passage with this id in the live generation", "Error"),
+        "PageNotFound": page("the form, with a message saying there is no such passage"),
         "Health": json_body("the index is loaded; what it holds", "Health"),
         "OpenAPI": json_body("this document", {"type": "object", "required": ["openapi", "info", "paths"]}),
         "BadRequest": json_body("a bad parameter or malformed JSON; the message says what to fix", "Error"),
@@ -174,25 +206,35 @@ def _operation(operation_id: str, summary: str, responses: dict[str, str], **ext
 def _paths(max_chars: int, max_body: int) -> dict:
     """Return every endpoint of the app."""
     failures = {"400": "BadRequest", "500": "InternalError", "503": "Unavailable"}
-    body = {
-        "required": True, "x-max-body-bytes": max_body,
-        "description": f"a JSON object of at most {max_body} bytes (its Content-Type is not checked)",
-        "content": {JSON: {"schema": _ref("schemas", "SearchRequest")}},
-    }
-    form = {"200": "Page", "400": "PageBadRequest", "500": "PageInternalError", "503": "PageUnavailable"}
+    def body(schema: str) -> dict:
+        return {"required": True, "x-max-body-bytes": max_body,
+                "description": f"a JSON object of at most {max_body} bytes (its Content-Type is not checked)",
+                "content": {JSON: {"schema": _ref("schemas", schema)}}}
+
+    similar = {"200": "SimilarResults", **failures, "404": "NotFound"}
+    form = {"200": "Page", "400": "PageBadRequest", "404": "PageNotFound", "500": "PageInternalError",
+            "503": "PageUnavailable"}
+    like = {"name": "like", "in": "query", "required": False, "schema": ID,
+            "description": "show the passages like this passage id instead of answering q"}
     source = {"200": "Document", "400": "DocumentBadRequest", "404": "DocumentNotFound", "500": "DocumentInternalError",
               "503": "DocumentUnavailable"}
     return {
         "/api/search": {
             "get": _operation("searchGet", "Search, with query-string parameters", {"200": "SearchResults", **failures},
-                              parameters=_query_parameters(max_chars, q_required=True)),
+                              parameters=_query_parameters(_fields(max_chars), ("q",))),
             "post": _operation("searchPost", "Search, with a JSON body",
-                               {"200": "SearchResults", **failures, "413": "TooLarge"}, requestBody=body),
+                               {"200": "SearchResults", **failures, "413": "TooLarge"}, requestBody=body("SearchRequest")),
+        },
+        "/api/similar": {
+            "get": _operation("similarGet", "Passages like a stored one, by its vector", similar,
+                              parameters=_query_parameters(_similar_fields(), ("id",))),
+            "post": _operation("similarPost", "Passages like a stored one, with a JSON body",
+                               {**similar, "413": "TooLarge"}, requestBody=body("SimilarRequest")),
         },
         "/healthz": {"get": _operation("health", "Report the loaded index's statistics",
                                        {"200": "Health", "500": "InternalError", "503": "Unavailable"})},
         "/": {"get": _operation("form", "The web form, with a page of results when q is given", form,
-                                parameters=[*_query_parameters(max_chars, q_required=False), PAGE])},
+                                parameters=[*_query_parameters(_fields(max_chars), ()), like, PAGE])},
         "/doc/{file_id}": {"get": _operation("document", "A source file, its passage marked and scrolled to", source,
                                              parameters=DOCUMENT_PARAMETERS)},
         "/openapi.json": {"get": _operation("openapi", "This OpenAPI document", {"200": "OpenAPI"})},

@@ -1,13 +1,15 @@
-"""A search request, parsed and checked once, and used by every client: the API, the form and the CLI.
+"""Requests, parsed and checked once, and used by every client: the API, the form, the CLI and MCP.
 
-``SearchRequest(...)`` refuses values the Searcher cannot take; ``SearchRequest.parse``
-first turns a query string's or a JSON body's values into typed ones. Either
-raises BadQuery with a sentence that says what to fix.
+``SearchRequest(...)`` (a question) and ``SimilarRequest(...)`` (passages like a
+stored one) refuse values the Searcher cannot take; their ``parse`` first turns a
+query string's or a JSON body's values into typed ones. Either raises BadQuery with
+a sentence that says what to fix. Both may be narrowed by ``Filters``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 DEFAULT_K = 10
@@ -17,10 +19,59 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_ID = 2**63 - 1  # SQLite's largest row id: the most a file or passage id in a URL can be
 MODES = ("hybrid", "dense", "lexical")
 GROUPS = (None, "file")
+MAX_GLOB_CHARS = 500
+MAX_TYPES = 20
+TYPE = re.compile(r"[a-z0-9]{1,10}")
 
 
 class BadQuery(ValueError):
     """A request whose parameters are wrong; the message says what to fix."""
+
+
+class PassageNotFound(LookupError):
+    """A request names a passage id the live generation does not hold."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which files a request may draw passages from: a glob over their paths, and file types.
+
+    ``path`` is matched against a file's path relative to the corpus folder: ``*`` and
+    ``?`` within one folder name, ``**`` across folders, ``[abc]`` a character class
+    (``reports/2024/**``, ``**/*.md``). ``types`` are file extensions, lower case,
+    without the dot (``("pdf", "md")``). Empty means no filter.
+    """
+
+    path: str | None = None
+    types: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        if self.path is not None:
+            from .globs import compile_glob
+
+            compile_glob(self.path)  # raises BadQuery for a malformed glob
+        if not isinstance(self.types, tuple) or not all(isinstance(t, str) and TYPE.fullmatch(t) for t in self.types):
+            raise BadQuery("type must be file extensions such as pdf,md (letters and digits, without the dot)")
+        if len(self.types) > MAX_TYPES:
+            raise BadQuery(f"type names at most {MAX_TYPES} file extensions")
+
+    def __bool__(self) -> bool:
+        return self.path is not None or bool(self.types)
+
+    @classmethod
+    def parse(cls, source: Mapping[str, Any]) -> "Filters":
+        """Read path (a glob) and type (extensions, comma-separated or a JSON list) from a request."""
+        path = source.get("path")
+        if path is not None and not isinstance(path, str):
+            raise BadQuery("path must be a string: a glob such as reports/2024/**")
+        types = source.get("type")
+        if isinstance(types, str):
+            types = types.split(",")
+        elif types is not None and not (isinstance(types, list) and all(isinstance(t, str) for t in types)):
+            raise BadQuery("type must be file extensions such as pdf,md")
+        cleaned = tuple(dict.fromkeys(t.strip().lower().lstrip(".") for t in types or ()))
+        path = path.strip() if path is not None else ""
+        return cls(path=path or None, types=tuple(t for t in cleaned if t != ""))
 
 
 @dataclass(frozen=True)
@@ -31,15 +82,13 @@ class SearchRequest:
     k: int = DEFAULT_K
     mode: str = "hybrid"
     group: str | None = None
+    filters: Filters = field(default_factory=Filters)
 
     def __post_init__(self):
         check_question(self.q)
-        if not isinstance(self.k, int) or isinstance(self.k, bool) or not 1 <= self.k <= MAX_K:
-            raise BadQuery(f"k must be an integer from 1 to {MAX_K}")
+        check_k_and_group(self.k, self.group)
         if self.mode not in MODES:
             raise BadQuery(f"mode must be one of {', '.join(MODES)}")
-        if self.group not in GROUPS:
-            raise BadQuery("group must be file, or left out")
 
     @classmethod
     def parse(cls, source: Mapping[str, Any], from_json: bool = False) -> "SearchRequest":
@@ -53,7 +102,56 @@ class SearchRequest:
             k=whole_number(source.get("k"), "k", DEFAULT_K, MAX_K, from_json),
             mode=source.get("mode") or "hybrid",
             group=source.get("group") or None,
+            filters=Filters.parse(source),
         )
+
+    def describe(self) -> dict:
+        """Return the request as the first fields of its JSON answer."""
+        return {"query": self.q, "k": self.k, "mode": self.mode, "group": self.group, **_filter_fields(self.filters)}
+
+
+@dataclass(frozen=True)
+class SimilarRequest:
+    """Passages like a stored one, by its vector: its id, how many, one per file (then not its own file)."""
+
+    id: int
+    k: int = DEFAULT_K
+    group: str | None = None
+    filters: Filters = field(default_factory=Filters)
+
+    def __post_init__(self):
+        if not isinstance(self.id, int) or isinstance(self.id, bool) or not 1 <= self.id <= MAX_ID:
+            raise BadQuery("id must be a passage id: a whole number, as in a search result's id")
+        check_k_and_group(self.k, self.group)
+
+    @classmethod
+    def parse(cls, source: Mapping[str, Any], from_json: bool = False) -> "SimilarRequest":
+        """Read a similar-passages request from query-string arguments or a JSON object."""
+        if source.get("id") is None:
+            raise BadQuery("missing parameter id: the id of the passage to find others like")
+        try:
+            passage = whole_number(source.get("id"), "id", 1, MAX_ID, from_json)
+        except BadQuery:
+            raise BadQuery("id must be a passage id: a whole number, as in a search result's id") from None
+        return cls(id=passage, k=whole_number(source.get("k"), "k", DEFAULT_K, MAX_K, from_json),
+                   group=source.get("group") or None, filters=Filters.parse(source))
+
+    def describe(self) -> dict:
+        """Return the request as the first fields of its JSON answer."""
+        return {"id": self.id, "k": self.k, "group": self.group, **_filter_fields(self.filters)}
+
+
+def _filter_fields(filters: Filters) -> dict:
+    """Return the filters of a request as answer fields, only those that were given."""
+    return {**({"path": filters.path} if filters.path else {}), **({"type": list(filters.types)} if filters.types else {})}
+
+
+def check_k_and_group(k: Any, group: Any) -> None:
+    """Raise BadQuery unless k is a whole number in 1..MAX_K and group is file or None."""
+    if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= MAX_K:
+        raise BadQuery(f"k must be an integer from 1 to {MAX_K}")
+    if group not in GROUPS:
+        raise BadQuery("group must be file, or left out")
 
 
 def check_question(q: Any) -> None:

@@ -13,10 +13,13 @@ from dataclasses import dataclass, replace
 from flask import Blueprint, abort, render_template, request, url_for
 from markupsafe import Markup, escape
 
+from docsearch.index.errors import DocsearchError
+
 from . import get_searcher
 from .errors import error_response, handle_errors
 from .highlight import mark
-from .request import DEFAULT_K, MAX_ID, MAX_K, MAX_QUERY_CHARS, MODES, BadQuery, SearchRequest, whole_number
+from .request import (DEFAULT_K, MAX_ID, MAX_K, MAX_QUERY_CHARS, MODES, BadQuery, SearchRequest, SimilarRequest,
+                      whole_number)
 
 bp = Blueprint("web", __name__)
 
@@ -37,10 +40,12 @@ class ResultsPage:
     """One page of a search's hits, and where the next page is or why there is none."""
 
     hits: list
+    like: object | None  # the passage whose likes these are (a "more like this" page), else None
     page: int
     first_rank: int
     found: int  # hits found for this page and the ones before it (one more, to tell if there is a next)
     corpus_empty: bool
+    no_files: bool  # the folder or type chosen holds no indexed file
     low_confidence: bool
     generation: int
     first_url: str
@@ -48,21 +53,35 @@ class ResultsPage:
     end: str | None
 
 
-def _state(asked: SearchRequest, page: int = 1) -> str:
+def _state(asked: SearchRequest | SimilarRequest, page: int = 1) -> str:
     """Return the form's URL for these parameters: the shareable address of a page of results."""
-    extra: dict = {}
+    extra: dict = {"k": asked.k}
+    if isinstance(asked, SimilarRequest):
+        extra["like"] = asked.id
+    else:
+        extra.update(q=asked.q, mode=asked.mode)
     if asked.group:
         extra["group"] = asked.group
+    if asked.filters.path:
+        extra["path"] = asked.filters.path
+    if asked.filters.types:
+        extra["type"] = ",".join(asked.filters.types)
     if page > 1:
         extra["page"] = page
-    return url_for("web.form", q=asked.q, mode=asked.mode, k=asked.k, **extra)
+    return url_for("web.form", **extra)
 
 
-def search_page(asked: SearchRequest, page: int) -> ResultsPage:
-    """Search for the hits ranked (page - 1) * k + 1 to page * k; the form pages no further than MAX_K."""
+def results_page(asked: SearchRequest | SimilarRequest, page: int) -> ResultsPage:
+    """Find the hits ranked (page - 1) * k + 1 to page * k; the form pages no further than MAX_K."""
     searcher = get_searcher()
     last = page * asked.k
-    hits = searcher.search(replace(asked, k=min(last + 1, MAX_K))).hits
+    if isinstance(asked, SimilarRequest):
+        hits, like = searcher.similar(replace(asked, k=min(last + 1, MAX_K))).hits, searcher.passage(asked.id)
+        low_confidence = False
+    else:
+        hits, like = searcher.search(replace(asked, k=min(last + 1, MAX_K))).hits, None
+        # Judged on the first page's hits, as the API judges them, so every page says the same.
+        low_confidence = searcher.is_low_confidence(asked.q, hits[:asked.k])
     more = len(hits) > last
     if more:
         end = None
@@ -71,37 +90,43 @@ def search_page(asked: SearchRequest, page: int) -> ResultsPage:
     else:
         end = f"No more results: {len(hits)} in all."
     return ResultsPage(
-        hits=hits[(page - 1) * asked.k:last], page=page, first_rank=(page - 1) * asked.k + 1, found=len(hits),
-        corpus_empty=searcher.manifest.passages == 0,
-        # Judged on the first page's hits, as the API judges them, so every page says the same.
-        low_confidence=searcher.is_low_confidence(asked.q, hits[:asked.k]),
+        hits=hits[(page - 1) * asked.k:last], like=like, page=page, first_rank=(page - 1) * asked.k + 1,
+        found=len(hits), corpus_empty=searcher.manifest.passages == 0,
+        no_files=bool(asked.filters) and not len(searcher.allowed(asked.filters)), low_confidence=low_confidence,
         generation=searcher.manifest.generation, first_url=_state(asked),
         more_url=_state(asked, page + 1) if more else None, end=end,
     )
 
 
 def _form_page(results: ResultsPage | None = None, message: str | None = None, status: int = 200):
-    """Render the form as the request filled it, with results or a message."""
+    """Render the form as the request filled it, with results or a message, and the index's folders and types."""
     args = request.args
+    try:
+        folders, types = get_searcher().facets()
+    except DocsearchError:  # no index (yet): the form still shows, with the message that says so
+        folders, types = [], []
     return render_template(
         "index.html", q=args.get("q", ""), k=args.get("k", DEFAULT_K), mode=args.get("mode", "hybrid"),
-        group=args.get("group", ""), modes=MODES, max_k=MAX_K, max_chars=MAX_QUERY_CHARS, results=results,
-        message=message,
+        group=args.get("group", ""), path=args.get("path", ""), type=args.get("type", ""), folders=folders,
+        types=types, modes=MODES, max_k=MAX_K, max_chars=MAX_QUERY_CHARS, results=results, message=message,
     ), status
 
 
 @bp.route("/")
 def form():
-    """Show the search form and, when a question was asked, a page of its results."""
-    if "q" not in request.args:
+    """Show the search form and, when a question was asked (or passages like one), a page of its results."""
+    if "q" not in request.args and "like" not in request.args:
         return _form_page()
-    # A box left empty (Results, page) means its default, as in any GET form.
+    # A box left empty (Results, page, folder, type) means its default, as in any GET form.
     args = {name: value for name, value in request.args.items() if name == "q" or value.strip()}
-    if not args["q"].strip():
+    if "like" in args and not args.get("q", "").strip():
+        asked = SimilarRequest.parse({**args, "id": args["like"]})
+    elif not args.get("q", "").strip():
         raise BadQuery("Type a question to search for.")
-    asked = SearchRequest.parse(args)
+    else:
+        asked = SearchRequest.parse(args)
     page = whole_number(args.get("page"), "page", 1, MAX_K)
-    return _form_page(search_page(asked, page))
+    return _form_page(results_page(asked, page))
 
 
 def _id(value: str | None, name: str) -> int:

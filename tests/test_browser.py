@@ -122,7 +122,7 @@ def test_keyboard_only(site, browser):
     wait_until(browser, first_source_is("004_68f2a8bcaf0079e8.txt"))
     links = [link.get_attribute("href") for link in browser.find_elements(By.CSS_SELECTOR, "#results .source")]
     reached = []
-    for _ in range(len(links) + 10):
+    for _ in range(3 * len(links) + 10):  # each result also has its "more like this" link
         browser.switch_to.active_element.send_keys(Keys.TAB)
         focused = browser.switch_to.active_element
         if "source" in (focused.get_attribute("class") or ""):
