@@ -112,13 +112,22 @@ def run_build(config: Config, **extra):
         click.echo(f"embedded everything: {report.rebuilt_because}", err=True)
     m = report.manifest
     click.echo(f"added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
-               f"unchanged {report.unchanged} files; embedded {report.embedded} passages")
+               f"unchanged {report.unchanged} files; embedded {report.embedded} passages{_not_embedded(report)}")
     state = f"generation {m.generation}" if report.written else f"nothing changed; generation {m.generation} is current"
     where = f" in Milvus {m.milvus_uri}" if m.milvus_uri else ""
     click.echo(f"indexed {m.files} files, {m.passages} passages, skipped {m.skipped} files "
                f"in {time.perf_counter() - began:.1f}s ({state}, model {m.model}, backend {m.backend}, "
                f"vectors {m.vector_index}{where})")
     return report.encoder
+
+
+def _not_embedded(report) -> str:
+    """Say how many passages of new and changed files needed no embedding, and why (empty if none)."""
+    if not (report.reused or report.repeated):
+        return ""
+    share = (report.reused + report.repeated) / report.fresh
+    return (f" (and {report.reused + report.repeated} not embedded again, {share:.0%}: {report.reused} already in "
+            f"the index, {report.repeated} repeated in these files)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
