@@ -7,7 +7,7 @@ disk on passages made from SciFact, with txtai beside it. Modules, one concern e
 - ``phases``: what a phase is and what every phase is handed (``Run``, ``Corpus``)
 - ``machine``: the progress clock and facts about this machine
 - ``inputs`` and ``precomputed``: passages, queries and precomputed vectors from SciFact
-- ``speed``, ``build``, ``querying``, ``recall``, ``http_load``, ``footprint``, ``txtai``:
+- ``speed``, ``build``, ``querying``, ``recall``, ``http_load``, ``footprint``, ``txtai_phase``:
   the measurements; ``txtai_peer`` runs in txtai's own process
 - ``latency`` and ``report``: summaries of latencies and the Markdown tables
 - ``tune_hybrid`` and ``tune_bm25``: tuning of fusion and BM25 on a BEIR split
