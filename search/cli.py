@@ -271,6 +271,23 @@ def serve(dev: bool, watch_corpus: bool, **flags) -> None:
     serve_app(load_config(**flags), dev=dev, watch=watch_corpus)
 
 
+@cli.command("mcp")
+@click.option("--http", "over_http", is_flag=True, help="Serve Streamable HTTP at /mcp instead of stdio.")
+@setting("host", help="Address to listen on with --http.")
+@setting("port", type=click.IntRange(0, 65535), help="Port to listen on with --http (0: any free port).")
+@index_dir_option
+@milvus_uri_option
+@domain_errors
+def mcp_command(over_http: bool, **flags) -> None:
+    """Serve the index to AI agents over MCP: stdio for a desktop agent, or --http.
+
+    A new index generation is picked up without a restart.
+    """
+    from .mcp_server import serve_mcp
+
+    serve_mcp(load_config(**flags), http=over_http)
+
+
 @cli.command("watch")
 @click.argument("corpus", type=click.Path(path_type=Path), required=False)
 @index_dir_option
