@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from docsearch.index.lexical import holds_every_term, query_terms, term_spans, terms
+from docsearch.index.lexical import holds_every_term, matching_spans, query_terms, terms
 
 
 def holds_every_word(query: str, texts: list[str]) -> bool:
@@ -28,7 +28,7 @@ def matches(query: str, texts: list[str]) -> list[tuple[list[list[int]], bool]]:
         return [([], False) for _ in texts]
     found = []
     for text in texts:
-        matched = [(term, start, end) for term, start, end in term_spans(text) if term in wanted]
+        matched = matching_spans(text, wanted)
         found.append(([[start, end] for _, start, end in matched], {term for term, _, _ in matched} == wanted))
     return found
 

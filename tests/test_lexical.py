@@ -106,3 +106,18 @@ def test_an_older_format_or_bm25_is_rewritten_without_embedding(tmp_path, encode
     searcher = Searcher.load(index_dir, encoder=encoder)
     assert searcher.generation.lexical.passages == searcher.manifest.passages == 67
     assert ask(searcher, "Strategic Framework Agreement 2008", k=1, mode="lexical")[0].source == "004_68f2a8bcaf0079e8.txt"
+
+
+@pytest.mark.parametrize("text", [
+    "Agreements were signed; the agreement holds. Happy, happier, happiest happiness! Flies fly; relational relate.",
+    "Café owners' “naïve” cafés — CAFE signs",  # accented letters: the long way
+    "İstanbul's ports, Iraq's troops and the U.S. embassy",  # İ grows when lower-cased
+    "x " * 50 + "Strategic Framework Agreement signed in 2008 between the two sides",
+])
+def test_matching_spans_finds_what_stemming_every_word_finds(text):
+    from docsearch.index.lexical import matching_spans
+
+    for query in ("agreements signed", "happy flies relational", "cafe naive", "Iraq's troops", "2008 sides", "s"):
+        wanted = set(query_terms(query))
+        assert matching_spans(text, wanted) == [span for span in term_spans(text) if span[0] in wanted], query
+    assert "" not in query_terms("Iraq's")
