@@ -7,7 +7,7 @@ import shutil
 import time
 from pathlib import Path
 
-from docsearch.index import BuildOptions, BuildReport, build_documents
+from docsearch.index import BuildOptions, BuildReport, StoreConfig, build_documents
 
 from .inputs import source_files
 from .phases import Corpus, Run
@@ -16,14 +16,25 @@ from .precomputed import PrecomputedEncoder, ensure_sentence_vectors
 PROGRESS_EVERY = 60  # seconds between progress lines of a build: a 1M build takes most of an hour
 
 
-def build_options(args: argparse.Namespace) -> BuildOptions:
-    """Return the build options the command line asks for (docsearch's defaults otherwise)."""
-    return BuildOptions(vector_index=args.vector_index or BuildOptions.vector_index, sq8=args.sq8)
+def build_options(args: argparse.Namespace, store: StoreConfig = StoreConfig()) -> BuildOptions:
+    """Return the build options the command line asks for (docsearch's defaults otherwise), into store."""
+    # SQ8 is FAISS's own: a Milvus store refuses it, and builds its HNSW from float vectors.
+    sq8 = args.sq8 and store.kind in (None, "faiss")
+    return BuildOptions(vector_index=args.vector_index or BuildOptions.vector_index, sq8=sq8, store=store)
 
 
-def build(files: list, index_dir: Path, encoder, args: argparse.Namespace, progress=None) -> BuildReport:
-    """Run build_documents on files with the run's options and the given encoder."""
-    return build_documents(files, index_dir, options=build_options(args), encoder=encoder, progress=progress)
+def build(files: list, index_dir: Path, encoder, args: argparse.Namespace, progress=None,
+          store: StoreConfig = StoreConfig()) -> BuildReport:
+    """Run build_documents on files with the run's options and the given encoder, into store."""
+    return build_documents(files, index_dir, options=build_options(args, store), encoder=encoder, progress=progress)
+
+
+def corpus_encoder(run: Run, corpus: Corpus, texts: list[str]):
+    """Return the encoder a corpus size is built with: the model, or its precomputed vectors."""
+    if not corpus.precomputed:
+        return run.inputs.encoder
+    ensure_sentence_vectors(run.inputs, run.args.work_dir, run.clock)
+    return PrecomputedEncoder(run.inputs.encoder, texts, run.inputs.sentence_vectors, run.inputs.rows)
 
 
 def progress_lines(run: Run, label: str, every: float = PROGRESS_EVERY):
@@ -49,10 +60,7 @@ def measure(run: Run, corpus: Corpus) -> dict:
     files = source_files(texts)
     if not run.args.reuse_indexes:
         shutil.rmtree(corpus.index_dir, ignore_errors=True)
-    encoder = run.inputs.encoder
-    if corpus.precomputed:
-        ensure_sentence_vectors(run.inputs, run.args.work_dir, run.clock)
-        encoder = PrecomputedEncoder(encoder, texts, run.inputs.sentence_vectors, run.inputs.rows)
+    encoder = corpus_encoder(run, corpus, texts)
     run.clock.say(corpus.label, f"building the index ({corpus.embeddings} embeddings)")
     began = time.perf_counter()
     report = build(files, corpus.index_dir, encoder, run.args, progress_lines(run, corpus.label))

@@ -21,6 +21,38 @@ def process_memory(pid: int | str = "self") -> dict:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    """Return the ids of a process's children, their children, and so on (from /proc/*/stat)."""
+    parents: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name may hold spaces and parentheses: the parent id follows the last ")".
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while being read
+        parents.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        children = parents.get(todo.pop(), [])
+        found += children
+        todo += children
+    return found
+
+
+def tree_memory(pid: int) -> dict:
+    """Return the resident memory of a process and all its descendants, summed, in MB (now and at peak)."""
+    total = {"vmrss_mb": 0.0, "vmhwm_mb": 0.0, "processes": 0}
+    for member in [pid, *descendants(pid)]:
+        try:
+            found = process_memory(member)
+        except OSError:
+            continue
+        total["processes"] += 1
+        for key in ("vmrss_mb", "vmhwm_mb"):
+            total[key] = round(total[key] + found.get(key, 0.0), 1)
+    return total
+
+
 def file_sizes(folder: Path) -> dict[str, int]:
     """Return the bytes of every file under folder, by its path relative to folder."""
     return {p.relative_to(folder).as_posix(): p.stat().st_size for p in sorted(folder.rglob("*")) if p.is_file()}

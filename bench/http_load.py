@@ -14,6 +14,7 @@ import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from tests.server_process import running_server
 
@@ -55,13 +56,15 @@ def connect(base: str) -> http.client.HTTPConnection:
     return http.client.HTTPConnection(address.hostname, address.port, timeout=REQUEST_TIMEOUT)
 
 
-def ask(connection: http.client.HTTPConnection, query: str) -> None:
-    """Search for query; raise ValueError unless the server answers with results."""
+def ask(connection: http.client.HTTPConnection, query: str) -> dict:
+    """Search for query and return the answer; raise ValueError unless the server answers with results."""
     connection.request("GET", search_path(query))
     response = connection.getresponse()
     body = response.read()
-    if response.status != 200 or "results" not in json.loads(body):
+    answer = json.loads(body) if response.status == 200 else {}
+    if "results" not in answer:
         raise ValueError(f"status {response.status}: {body[:200]!r}")
+    return answer
 
 
 def client(base: str, feed: QueryFeed) -> tuple[list[float], int, str | None]:
@@ -96,10 +99,15 @@ def load(base: str, queries: list[str], concurrency: int, duration: float) -> di
             "ran_out_of_queries": feed.ran_out, **summarize(latencies)}
 
 
-def served_load(run: Run, corpus: Corpus, concurrency: int) -> dict:
-    """Start a fresh server on the corpus's index, load it, and read its memory before it stops."""
-    args = ["--index-dir", str(corpus.index_dir), "--threads", str(run.args.server_threads)]
-    log = run.args.work_dir / f"serve-{corpus.index_dir.name}-c{concurrency}.log"
+def serve_args(run: Run, index_dir: Path, *extra: str) -> list[str]:
+    """Return `docsearch serve`'s arguments for an index, with the run's thread count."""
+    return ["--index-dir", str(index_dir), "--threads", str(run.args.server_threads), *extra]
+
+
+def served_load(run: Run, index_dir: Path, concurrency: int, extra: tuple[str, ...] = ()) -> dict:
+    """Start a fresh server on an index, load it, and read its memory before it stops."""
+    args = serve_args(run, index_dir, *extra)
+    log = run.args.work_dir / f"serve-{index_dir.name}-c{concurrency}.log"
     began = time.perf_counter()
     with running_server(args, log, wait=SERVER_START_WAIT) as server:
         startup = time.perf_counter() - began
@@ -116,7 +124,7 @@ def measure(run: Run, corpus: Corpus) -> dict:
     """Measure one client, then --concurrency clients, each on a fresh server."""
     found = {"server_threads": run.args.server_threads}
     for concurrency in (1, run.args.concurrency):
-        phase = found[f"c{concurrency}"] = served_load(run, corpus, concurrency)
+        phase = found[f"c{concurrency}"] = served_load(run, corpus.index_dir, concurrency)
         run.clock.say(corpus.label, f"HTTP c={concurrency}: {phase['requests_per_s']} req/s, p50 {phase['p50_ms']} ms, "
                                     f"p99 {phase['p99_ms']} ms, {phase['errors']} errors, RSS {phase['server_memory']}")
     return found

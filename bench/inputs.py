@@ -114,7 +114,9 @@ def load_inputs(args: argparse.Namespace, clock: Clock) -> Inputs:
     keep = lengths <= MAX_SENTENCE_TOKENS
     sentences, lengths = [s for s, ok in zip(sentences, keep) if ok], lengths[keep]
     queries = read_queries(args.dataset, args.queries)
-    count = max([*args.sizes, 0 if args.skip_speed and args.skip_txtai else args.sample])
+    # The speed comparison, the Ray phase and the txtai peer each index the --sample passages.
+    sampled = not (args.skip_speed and args.skip_txtai and args.skip_ray)
+    count = max([*args.sizes, args.sample if sampled else 0])
     rows = compose_passages(lengths, count, encoder.max_passage_tokens, args.seed)
     facts = {"sentences": len(sentences), "sentence_tokens_mean": round(float(lengths.mean()), 1),
              "queries": len(queries), "passages_composed": count, "max_passage_tokens": encoder.max_passage_tokens,

@@ -3,7 +3,8 @@
 A phase measures one thing and returns a JSON-ready dict, which the run stores
 under the phase's key and writes to the results file at once, so a crash keeps
 what was measured. Run phases measure once (``measure(run)``); size phases
-measure each corpus size (``measure(run, corpus)``) in the order they are listed.
+measure each corpus size (``measure(run, corpus)``) in the order they are listed,
+and return None for a size they leave out.
 To add a measurement: write its module, add a Phase to ``bench.run``'s lists,
 and, if it has a table, a section to ``bench.report``.
 """
@@ -94,5 +95,7 @@ def run_per_size(run: Run, phases: tuple[Phase, ...]) -> None:
         found = sizes[str(size)] = {"size": size, "load_average_at_start": os.getloadavg()}
         for phase in phases:
             if phase.wanted(run.args):
-                found[phase.key] = phase.measure(run, corpus)
-                run.save()
+                measured = phase.measure(run, corpus)
+                if measured is not None:  # None: the phase measures only some sizes, not this one
+                    found[phase.key] = measured
+                    run.save()

@@ -102,17 +102,25 @@ def txtai_table(results: dict) -> str:
     return markdown_table(["measure", "docsearch", f"txtai {peer.get('txtai_version') or ''}".strip()], rows)
 
 
-# (results key, title, table): a section is printed when its key has results.
-SECTIONS: tuple[tuple[str, str, Callable[[dict], str]], ...] = (
-    ("speed", "Indexing speed", speed_table),
-    ("sizes", "Query latency, HTTP load and memory per corpus size", sizes_table),
-    ("txtai", "docsearch and txtai", txtai_table),
-)
+def sections() -> tuple[tuple[str, str, Callable[[dict], str | None]], ...]:
+    """Return (results key, title, table) of every section: printed when its key has results and the table is not None."""
+    from . import tables  # which imports this module's helpers
+
+    return (
+        ("speed", "Indexing speed", speed_table),
+        ("sizes", "Query latency, HTTP load and memory per corpus size", sizes_table),
+        ("sizes", "Where a query's time goes (p50 / p99 ms)", tables.query_path_table),
+        ("sizes", "FAISS and Milvus served side by side", tables.milvus_table),
+        ("ray", "Embedding on Ray beside in process", tables.ray_table),
+        ("dedup", "Passages not embedded: text already embedded", tables.dedup_table),
+        ("txtai", "docsearch and txtai", txtai_table),
+    )
 
 
 def print_report(results: dict) -> None:
     """Print a Markdown section per phase that has results, then the notes."""
-    for key, title, table in SECTIONS:
-        if results.get(key):
-            print(f"\n## {title}\n\n{table(results)}")
+    for key, title, table in sections():
+        text = table(results) if results.get(key) else None
+        if text:
+            print(f"\n## {title}\n\n{text}")
     print("\nNotes:\n" + "\n".join(f"- {note}" for note in results["notes"]), flush=True)

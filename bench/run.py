@@ -23,7 +23,8 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # never reach for a model hub
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-from . import build, footprint, http_load, querying, speed, txtai_phase  # noqa: E402
+from . import build, dedup, footprint, http_load, http_path, milvus_phase, querying, ray_phase  # noqa: E402
+from . import speed, stages, txtai_phase  # noqa: E402
 from .inputs import load_inputs, missing_files  # noqa: E402
 from .machine import Clock, machine_facts, package_versions, torch_threads, warn_if_busy  # noqa: E402
 from .phases import Phase, Run, run_once, run_per_size  # noqa: E402
@@ -33,12 +34,19 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATASET = Path("../shared/beir/scifact")  # relative to the repository
 
 # What a run measures, in order: BEFORE_SIZES once, SIZE_PHASES for each corpus size, AFTER_SIZES once.
-BEFORE_SIZES = (Phase("speed", speed.measure, skip="skip_speed"),)
+BEFORE_SIZES = (
+    Phase("speed", speed.measure, skip="skip_speed"),
+    Phase("ray", ray_phase.measure, skip="skip_ray"),
+    Phase("dedup", dedup.measure, skip="skip_dedup"),
+)
 SIZE_PHASES = (
     Phase("build", build.measure),
     Phase("index", footprint.measure),
     Phase("in_process", querying.measure),
     Phase("http", http_load.measure, skip="skip_http"),
+    Phase("stages", stages.measure, skip="skip_query_path"),
+    Phase("http_path", http_path.measure, skip="skip_query_path"),
+    Phase("milvus", milvus_phase.measure, skip="skip_milvus"),  # only at --milvus-sizes
 )
 AFTER_SIZES = (Phase("txtai", txtai_phase.measure, skip="skip_txtai"),)
 
@@ -69,6 +77,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--skip-txtai", action="store_true", help="do not measure txtai")
     p.add_argument("--skip-speed", action="store_true", help="skip the per-backend indexing-speed comparison")
     p.add_argument("--skip-http", action="store_true", help="skip the HTTP load phases")
+    p.add_argument("--skip-query-path", action="store_true", help="skip the breakdown of a query's time into stages")
+    p.add_argument("--path-queries", type=int, default=300, help="queries of the query-path breakdown (each way)")
+    p.add_argument("--skip-milvus", action="store_true", help="skip serving from a Milvus server beside FAISS")
+    p.add_argument("--milvus-sizes", default="100000", help="sizes (of --sizes) also built into and served from "
+                   "a Milvus server, comma-separated")
+    p.add_argument("--skip-ray", action="store_true", help="skip `docsearch index --ray` beside in-process indexing")
+    p.add_argument("--skip-dedup", action="store_true", help="skip the shares of passages not embedded again")
     p.add_argument("--work-dir", type=Path, default=REPO / ".bench", help="scratch folder (git-ignored by itself)")
     p.add_argument("--real-up-to", type=int, default=10000,
                    help="sizes up to this are embedded by the model, larger ones precomputed (0: all precomputed)")
@@ -90,6 +105,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser().parse_args(argv)
     args.dataset = args.dataset if args.dataset is not None else REPO / DEFAULT_DATASET
     args.sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    args.milvus_sizes = [int(s) for s in args.milvus_sizes.split(",") if s.strip()]
     # absolute(), not resolve(): a venv's python is a symlink that must stay the venv's.
     args.work_dir = args.work_dir.absolute()
     args.out = (args.out or args.work_dir / "results.json").absolute()

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 GRPC_PORT = 19530  # inside the server's own namespace, so it is always free
@@ -49,9 +50,24 @@ def _server_class():
     return IsolatedMilvusServer
 
 
+@dataclass(frozen=True)
+class MilvusProcess:
+    """A running Milvus server: its URI on 127.0.0.1 and its process id (bench/ reads its memory)."""
+
+    uri: str
+    pid: int
+
+
 @contextmanager
 def isolated_milvus(base_dir: Path, wait: float = 180):
     """Run a Milvus server until the block ends; yield its URI on 127.0.0.1."""
+    with running_milvus(base_dir, wait) as milvus:
+        yield milvus.uri
+
+
+@contextmanager
+def running_milvus(base_dir: Path, wait: float = 180):
+    """Run a Milvus server until the block ends; yield its URI and process id."""
     server = _server_class()(wait_for_started=False)
     server.set_base_dir(str(base_dir))
     server.start()
@@ -68,7 +84,7 @@ def isolated_milvus(base_dir: Path, wait: float = 180):
     listener.close()  # the bridge holds it now
     try:
         _wait_ready(uri, server, base_dir, wait)
-        yield uri
+        yield MilvusProcess(uri, server.server_proc.pid)
     finally:
         bridge.terminate()
         bridge.wait(timeout=10)
