@@ -23,12 +23,19 @@ def create_app(config: Config | None = None, encoder=None) -> Flask:
     app.json.sort_keys = False
     app.extensions["docsearch"] = {"config": config, "searcher": None, "encoder": encoder, "lock": threading.Lock()}
 
-    from . import api, openapi, security, web
+    from . import access, api, auth, metrics, openapi, security, web
     from .errors import register_error_handlers
+    from .keys import KeyRing
 
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(openapi.bp)
+    # Timing and logging hooks first: a request the key check refuses is still counted and logged.
+    if config.metrics:
+        metrics.init_app(app)
+    if config.access_log:
+        access.init_app(app, config.log_queries)
+    auth.init_app(app, KeyRing.load(config), config.session_secret)
     security.init_app(app)
     register_error_handlers(app)
     return app
@@ -56,10 +63,14 @@ def get_searcher():
         if state["searcher"] is searcher:  # not loaded by another request meanwhile
             state["searcher"] = _load(state["config"], searcher.encoder if searcher is not None else state["encoder"])
             log.info("serving generation %s of %s", state["searcher"].generation_name, state["config"].index_dir)
+            if searcher is not None and "metrics" in state:
+                state["metrics"].reloaded(searcher)
     except DocsearchError as exc:
         if searcher is None:
             raise
         state["failed"] = live
+        if "metrics" in state:
+            state["metrics"].reload_failures.inc()
         log.error("generation %s of %s could not be loaded; still serving %s: %s",
                   live, state["config"].index_dir, searcher.generation_name, exc)
     finally:
