@@ -18,7 +18,7 @@ PAYLOADS = [
 # The tags the pages themselves use; anything else in a page was injected. Their one script is
 # checked apart: SCRIPT, by src, with nothing inline.
 PAGE_TAGS = {"html", "head", "meta", "title", "link", "body", "main", "header", "section", "h1", "a", "form", "label",
-             "input", "button", "div", "select", "option", "p", "ol", "li", "span", "mark"}
+             "input", "button", "div", "select", "option", "datalist", "p", "ol", "li", "span", "mark"}
 SCRIPT = "/static/search.js"
 URL_ATTRIBUTES = {"href", "src", "action", "formaction"}
 
