@@ -64,8 +64,9 @@ def _wants_page() -> bool:
     """Tell whether a refused request came from a browser page rather than an API client."""
     if request.blueprint != "web":
         return False
-    return request.accept_mimetypes.best_match(["text/html", "application/json"]) != "application/json" \
-        or request.endpoint == "web.form"
+    if request.endpoint == "web.form":  # the form is a page whatever is asked, as its errors are
+        return True
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) != "application/json"
 
 
 def refuse(message: str):
