@@ -1,0 +1,110 @@
+"""What /metrics costs the query path: the same searches through the app with and without metrics.
+
+A by-hand measurement, not a test. Run from the repository root:
+
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/metrics_cost.py                 # .docsearch, built from docs_corpus if missing
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/metrics_cost.py --index-dir DIR --rounds 41
+
+One process, one loaded index and model, two apps that differ only in ``metrics`` (the
+access log is off in both). Each round sends every question once through each app's
+WSGI interface (no sockets, so only the app's own work is timed), the two apps in a
+random order; the figure is the median over rounds of (time with metrics) / (time
+without). Every question is embedded before timing, so each search is answered from the
+query cache: the cheapest search there is, against which a fixed cost per request weighs
+most. Interleaving and the median keep the ratio honest on a machine others share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTIONS = ROOT / "tests" / "data" / "docs_questions.json"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--index-dir", type=Path, default=Path(".docsearch"),
+                        help="index to search (built from --corpus if there is none)")
+    parser.add_argument("--corpus", type=Path, default=ROOT / "docs_corpus")
+    parser.add_argument("--rounds", type=int, default=31, help="rounds of every question through each app")
+    parser.add_argument("--mode", default="hybrid", choices=("hybrid", "dense", "lexical"))
+    return parser.parse_args()
+
+
+def questions() -> list[str]:
+    """Return the docs_corpus questions, answerable and not."""
+    found = json.loads(QUESTIONS.read_text(encoding="utf-8"))
+    return [item["question"] if isinstance(item, dict) else item for group in found.values() for item in group]
+
+
+def apps(index_dir: Path):
+    """Return the apps without and with metrics over one loaded Searcher."""
+    from docsearch.index.embed import set_threads
+    from docsearch.search import create_app
+    from docsearch.search.config import Config
+    from docsearch.search.engine import Searcher
+
+    set_threads(1)  # as `docsearch serve` does
+    searcher = Searcher.load(index_dir)
+    made = {}
+    for name, metrics in (("without", False), ("with", True)):
+        config = Config.load({"index_dir": index_dir, "metrics": metrics, "access_log": False}, environ={})
+        app = create_app(config, encoder=searcher.encoder)
+        app.extensions["docsearch"]["searcher"] = searcher
+        made[name] = app.test_client()
+    return made
+
+
+def one_round(client, urls: list[str]) -> float:
+    """Send every URL once and return the seconds taken."""
+    began = time.perf_counter()
+    for url in urls:
+        response = client.get(url)
+        if response.status_code != 200:
+            sys.exit(f"{url} answered {response.status_code}: {response.get_data(as_text=True)[:200]}")
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    args = parse_args()
+    from urllib.parse import urlencode
+
+    if not (args.index_dir / "CURRENT").exists():
+        from docsearch.index import build_index
+
+        print(f"building an index of {args.corpus} in {args.index_dir}", file=sys.stderr)
+        build_index(args.corpus, args.index_dir)
+    clients = apps(args.index_dir)
+    urls = [f"/api/search?{urlencode({'q': q, 'k': 10, 'mode': args.mode})}" for q in questions()]
+    for client in clients.values():
+        one_round(client, urls)  # embeds every question once: the cache answers from here on
+    times: dict[str, list[float]] = {"with": [], "without": []}
+    order = list(times)
+    for _ in range(args.rounds):
+        random.shuffle(order)
+        for name in order:
+            times[name].append(one_round(clients[name], urls))
+    ratios = [w / wo for w, wo in zip(times["with"], times["without"])]
+    counted = clients["with"].application.extensions["docsearch"]["metrics"].registry.get_sample_value(
+        "docsearch_http_requests_total", {"endpoint": "api.search", "status": "200"})
+    assert counted == len(urls) * (args.rounds + 1), counted  # the metrics were really kept
+    per_request = {name: statistics.median(t) / len(urls) * 1000 for name, t in times.items()}
+    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"{args.rounds} interleaved rounds of {len(urls)} {args.mode} searches (query cache warm), "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"per search, median round: {per_request['without']:.3f} ms without metrics, "
+          f"{per_request['with']:.3f} ms with")
+    print(f"with / without, median of the rounds' ratios: {statistics.median(ratios):.4f} "
+          f"(quartiles {statistics.quantiles(ratios, n=4)[0]:.4f} to {statistics.quantiles(ratios, n=4)[2]:.4f})")
+
+
+if __name__ == "__main__":
+    main()
