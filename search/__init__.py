@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -12,6 +13,7 @@ from .config import Config
 from .request import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
+ARRIVED = "docsearch.arrived"  # the WSGI environ key of a request's arrival time (time.perf_counter)
 
 
 def create_app(config: Config | None = None, encoder=None) -> Flask:
@@ -22,6 +24,7 @@ def create_app(config: Config | None = None, encoder=None) -> Flask:
     app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.json.sort_keys = False
     app.extensions["docsearch"] = {"config": config, "searcher": None, "encoder": encoder, "lock": threading.Lock()}
+    app.wsgi_app = _stamp_arrival(app.wsgi_app)
 
     from . import access, api, auth, metrics, openapi, security, web
     from .errors import register_error_handlers
@@ -30,7 +33,7 @@ def create_app(config: Config | None = None, encoder=None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(openapi.bp)
-    # Timing and logging hooks first: a request the key check refuses is still counted and logged.
+    # Before the key check's hook: a request it refuses is still counted and logged.
     if config.metrics:
         metrics.init_app(app)
     if config.access_log:
@@ -39,6 +42,19 @@ def create_app(config: Config | None = None, encoder=None) -> Flask:
     security.init_app(app)
     register_error_handlers(app)
     return app
+
+
+def _stamp_arrival(wsgi_app):
+    """Wrap a WSGI app so each request's environ holds its arrival time, for the metrics and the access log.
+
+    One stamp in the environ costs less than a before_request hook for each of them.
+    """
+
+    def stamped(environ, start_response):
+        environ[ARRIVED] = time.perf_counter()
+        return wsgi_app(environ, start_response)
+
+    return stamped
 
 
 def get_searcher():

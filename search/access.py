@@ -11,8 +11,10 @@ import logging
 import sys
 import time
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
+
+from . import ARRIVED
 
 log = logging.getLogger("docsearch.access")
 MAX_LOGGED_CHARS = 300
@@ -21,7 +23,6 @@ ESCAPES = {'"': '\\"', "\\": "\\\\"}
 
 def init_app(app: Flask, log_queries: bool = False) -> None:
     """Log each request of app, with its question only if log_queries."""
-    app.before_request(_start)
     app.after_request(lambda response: _log(response, log_queries))
 
 
@@ -34,16 +35,12 @@ def enable(stream=None) -> None:
     log.propagate = False
 
 
-def _start() -> None:
-    g.access_began = time.perf_counter()
-
-
 def _log(response: Response, log_queries: bool) -> Response:
     """Log one answered request."""
     if not log.isEnabledFor(logging.INFO):
         return response
-    began = g.get("access_began")
-    took = f"{(time.perf_counter() - began) * 1000:.1f}ms" if began is not None else "-"
+    arrived = request.environ.get(ARRIVED)
+    took = f"{(time.perf_counter() - arrived) * 1000:.1f}ms" if arrived is not None else "-"
     line = f"{printable(request.method)} {printable(request.path)} {response.status_code} {took}"
     question = _question(response) if log_queries else None
     if question is not None:

@@ -1,7 +1,7 @@
 """Prometheus metrics at /metrics: requests, latencies, the query cache, the served index and its reloads.
 
 Each app has its own registry (so apps in one process, as in the tests, never share
-counts). Requests are counted and timed in two request hooks; the served index's
+counts). Requests are counted and timed in one after-request hook; the served index's
 figures are read from the live Searcher when /metrics is scraped, so they cost the
 query path nothing.
 """
@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import time
 
-from flask import Blueprint, Flask, Response, current_app, g, request
+from flask import Blueprint, Flask, Response, current_app, request
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, disable_created_metrics,
                                generate_latest)
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.process_collector import ProcessCollector
 
 from docsearch.index.errors import DocsearchError
+
+from . import ARRIVED
 
 # Seconds: a cached lexical search takes about 1 ms, a hybrid search on a busy 2-core machine up to a second.
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -46,8 +48,22 @@ class Metrics:
         self.syncs = Counter("docsearch_watch_syncs", "re-index runs of serve --watch, by result",
                              ["result"], registry=self.registry)
         self.retired_cache = [0, 0]  # query-cache hits and misses of Searchers no longer served
+        self.children: dict[tuple[str, int], tuple] = {}  # (endpoint, status) -> its counter and histogram
         self.registry.register(ServedIndex(state, self.retired_cache))
         ProcessCollector(registry=self.registry)
+
+    def count(self, response: Response) -> Response:
+        """Count and time one answered request under its endpoint (none: no route matched)."""
+        key = (request.endpoint or "none", response.status_code)
+        children = self.children.get(key)
+        if children is None:  # labels() looks up and locks; a request needs only the children
+            children = self.children[key] = (self.requests.labels(key[0], str(key[1])),
+                                              self.request_seconds.labels(key[0]))
+        children[0].inc()
+        arrived = request.environ.get(ARRIVED)
+        if arrived is not None:
+            children[1].observe(time.perf_counter() - arrived)
+        return response
 
     def reloaded(self, old) -> None:
         """Count a reload, keeping the replaced Searcher's query-cache counts so the totals never go down."""
@@ -91,24 +107,9 @@ def init_app(app: Flask) -> Metrics:
     """Count and time every request of app, and serve /metrics."""
     metrics = Metrics(app.extensions["docsearch"])
     app.extensions["docsearch"]["metrics"] = metrics
-    app.before_request(_start)
-    app.after_request(_count)
+    app.after_request(metrics.count)
     app.register_blueprint(bp)
     return metrics
-
-
-def _start() -> None:
-    g.metrics_began = time.perf_counter()
-
-
-def _count(response: Response) -> Response:
-    """Count and time one answered request under its endpoint (none: no route matched)."""
-    metrics: Metrics = current_app.extensions["docsearch"]["metrics"]
-    endpoint = request.endpoint or "none"
-    metrics.requests.labels(endpoint, str(response.status_code)).inc()
-    if "metrics_began" in g:
-        metrics.request_seconds.labels(endpoint).observe(time.perf_counter() - g.metrics_began)
-    return response
 
 
 def observe(answer) -> None:
