@@ -1,15 +1,16 @@
-"""Measure txtai as docsearch's peer, on the passages and queries bench/run.py wrote.
+"""Measure txtai as docsearch's peer, on the passages and queries bench.txtai_phase wrote.
 
-Run by bench/run.py in its own process (possibly another venv), never by hand:
+Run by bench.txtai_phase in its own process (possibly another venv), from the
+repository root, never by hand:
 
-    python bench/txtai_peer.py WORK_DIR/txtai/job.json --out WORK_DIR/txtai/result.json
+    python -m bench.txtai_peer WORK_DIR/txtai/job.json --out WORK_DIR/txtai/result.json
 
 txtai runs with its default settings and the same local all-MiniLM-L6-v2:
 ``Embeddings(path=MODEL, content=True)``. For corpora with precomputed vectors
 it uses txtai's external vectors, ``Embeddings(method="external",
 transform=f, content=True)``, where f looks passages up and embeds anything
-else (the queries) with sentence-transformers. Only numpy and the standard
-library are imported at the top, so this file needs nothing from docsearch.
+else (the queries) with sentence-transformers. Only numpy, the standard library
+and bench's light modules are imported, so this needs nothing from docsearch.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np  # noqa: E402
 
-from run import summarize  # noqa: E402  (bench/ is on the path: this file runs as a script beside run.py)
+from .footprint import process_memory  # noqa: E402
+from .latency import time_each  # noqa: E402
 
 WARMUP_TEXTS = 16
 started = time.perf_counter()
@@ -40,17 +42,6 @@ def say(message: str) -> None:
 def read_lines(path: str) -> list[str]:
     """Return the non-empty lines of a UTF-8 file (one passage per line)."""
     return [line for line in Path(path).read_text(encoding="utf-8").split("\n") if line]
-
-
-def memory_mb() -> dict:
-    """Return this process's resident memory now and at its peak, in MB."""
-    found = {}
-    with open("/proc/self/status") as status:
-        for line in status:
-            key = line.split(":", 1)[0]
-            if key in ("VmRSS", "VmHWM"):
-                found[key.lower() + "_mb"] = round(int(line.split()[1]) / 1024, 1)
-    return found
 
 
 def model_embeddings(model_path: str):
@@ -125,12 +116,7 @@ def query_latency(embeddings, queries: list[str], warmup: list[str], k: int) -> 
     """Time embeddings.search over every query once."""
     for query in warmup:
         embeddings.search(query, k)
-    latencies = []
-    for query in queries:
-        began = time.perf_counter()
-        embeddings.search(query, k)
-        latencies.append(time.perf_counter() - began)
-    return summarize(latencies)
+    return time_each(lambda query: embeddings.search(query, k), queries)
 
 
 def measure_sample(job: dict) -> dict:
@@ -156,7 +142,7 @@ def measure_corpus(corpus: dict, job: dict) -> dict:
     found = {"embeddings": "precomputed (external transform)" if precomputed else "real", "passages": len(texts),
              "seconds": round(seconds, 1), "passages_per_s": round(len(texts) / seconds, 1)}
     found["search"] = query_latency(embeddings, job["queries"], job["warmup_queries"], job["k"])
-    found["memory_after_queries"] = memory_mb()
+    found["memory_after_queries"] = process_memory()
     found["disk_bytes"] = saved_size(embeddings, Path(job["work_dir"]) / f"index-{corpus['size']}")
     found["ann"], found["config"] = describe_ann(embeddings), plain_config(embeddings.config)
     embeddings.close()
@@ -168,7 +154,7 @@ def measure_corpus(corpus: dict, job: dict) -> dict:
 
 def main() -> None:
     """Measure txtai on the job's sample and corpora and write the results as JSON."""
-    parser = argparse.ArgumentParser(description="Measure txtai for bench/run.py.")
+    parser = argparse.ArgumentParser(description="Measure txtai for python -m bench.")
     parser.add_argument("job", type=Path)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
@@ -184,7 +170,7 @@ def main() -> None:
     for corpus in job["corpora"]:
         result["corpora"][str(corpus["size"])] = measure_corpus(corpus, job)
         args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    result["peak_memory"] = memory_mb()
+    result["peak_memory"] = process_memory()
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 

@@ -19,7 +19,7 @@ from .errors import EngineUnavailable, IndexCorrupt, IndexMismatch, IndexNotFoun
 from .generation import Generation, IndexFolder
 from .lexical import SETTINGS as LEXICAL_SETTINGS
 from .manifest import FORMAT_VERSION, Manifest
-from .passages import MIN_WORDS, Passage, split_passages, whole_passage
+from .passages import MIN_WORDS, Passage, retrieval_text, split_passages, whole_passage
 from .vectors import StoreConfig, store_class, vector_index_kind
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,15 @@ class BuildReport:
     written: bool = True
     rebuilt_because: str | None = None  # why nothing was reused, if so
     encoder: Encoder | None = None  # the model the build loaded (or was given), for a server to reuse
+    # Passages of new and changed files that were not embedded: their text was in the live index
+    # (a moved file, an unchanged paragraph of a changed file), or already in this build (a copy).
+    reused: int = 0
+    repeated: int = 0
+
+    @property
+    def fresh(self) -> int:
+        """Return how many passages new and changed files have."""
+        return self.embedded + self.reused + self.repeated
 
 
 def corpus_fingerprint(files) -> str:
@@ -128,10 +137,10 @@ def build_documents(files: Sequence[SourceFile], index_dir: Path | str, skipped:
             if previous and _nothing_to_write(previous, options, target, corpus, report, skipped):
                 report.manifest, report.written, report.generation_dir = previous.manifest, False, previous.folder
                 return report
+            vectors = _embed(segments, _embedder(encoder, options), previous, report, progress)
         finally:
             if previous:
                 previous.close()
-        vectors = _embed(segments, _embedder(encoder, options), report, progress)
         passages = [p for ps, _ in segments for p in ps]
         manifest = _manifest(folder, options, wanted, files, passages, skipped, corpus, began)
         report.generation_dir, report.manifest = folder.write(manifest, files, passages, skipped, vectors, options.store)
@@ -210,22 +219,32 @@ def _nothing_to_write(previous: Generation, options: BuildOptions, target: dict,
     return same_storage and same_files and previous.catalog.skipped() == {(s.path, s.reason) for s in skipped}
 
 
-def _embed(segments: list[Segment], encoder: Encoder, report: BuildReport, progress: Progress | None) -> np.ndarray:
-    """Embed the passages of new and changed files; return every passage's vector in order."""
-    fresh = [p.text for passages, vectors in segments if vectors is None for p in passages]
-    report.embedded = len(fresh)
+def _embed(segments: list[Segment], encoder: Encoder, previous: Generation | None, report: BuildReport,
+           progress: Progress | None) -> np.ndarray:
+    """Return every passage's vector in order, embedding each text of new and changed files once.
+
+    A text the live generation embedded keeps its vector; a text repeated in this build
+    (copied files, boilerplate) is embedded the first time only.
+    """
+    fresh = [retrieval_text(p) for passages, vectors in segments if vectors is None for p in passages]
+    unique = list(dict.fromkeys(fresh))
+    known = previous.vectors_for_texts(unique) if previous else {}
+    wanted = [text for text in unique if text not in known]
+    report.embedded, report.reused = len(wanted), sum(1 for text in fresh if text in known)
+    report.repeated = len(fresh) - report.embedded - report.reused
     done = 0
 
     def advance(n: int) -> None:
         nonlocal done
         done += n
         if progress:
-            progress(done, len(fresh))
+            progress(done, len(wanted))
 
-    new_rows = iter(encoder.encode(fresh, progress=advance))
+    by_text = {**known, **dict(zip(wanted, encoder.encode(wanted, progress=advance)))}
     parts = [np.zeros((0, encoder.dimension), np.float32)]
     for ps, vs in segments:
-        parts.append(vs if vs is not None else np.array([next(new_rows) for _ in ps], np.float32).reshape(len(ps), -1))
+        parts.append(vs if vs is not None else
+                     np.array([by_text[retrieval_text(p)] for p in ps], np.float32).reshape(len(ps), -1))
     return np.vstack(parts)
 
 

@@ -7,6 +7,7 @@ relies on it, and a catalog where it does not hold is reported as corrupt.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ import numpy as np
 
 from .corpus import Skipped, SourceFile
 from .errors import IndexCorrupt
-from .passages import Passage
+from .passages import Passage, retrieval_text
 
 DB_NAME = "passages.sqlite"
 
@@ -38,10 +39,13 @@ CREATE TABLE passages (
     end INTEGER NOT NULL,
     line_start INTEGER NOT NULL,
     line_end INTEGER NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    vector_key INTEGER NOT NULL  -- text_key() of the text that was embedded: a later build reuses its vector
 );
 CREATE TABLE skipped (path TEXT NOT NULL, reason TEXT NOT NULL);
 """
+INDEXES = "CREATE INDEX passages_by_vector_key ON passages(vector_key);"
+BATCH = 500  # ids or keys per IN (...) query, well under SQLite's limit on parameters
 PASSAGE_COLUMNS = "p.id, p.file_id, f.path, p.number, p.start, p.end, p.line_start, p.line_end, p.text"
 
 
@@ -76,6 +80,12 @@ class StoredFile:
     passages: int
 
 
+def text_key(text: str) -> int:
+    """Return a 64-bit key of a text, to look up a vector by the text it was embedded from."""
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def write_catalog(path: Path, files: Sequence[SourceFile], passages: Sequence[Passage],
                   skipped: Iterable[Skipped]) -> None:
     """Write files (ids 1..n in order), passages (ids 1..m, file by file) and skipped files to a new database."""
@@ -89,11 +99,12 @@ def write_catalog(path: Path, files: Sequence[SourceFile], passages: Sequence[Pa
         db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
                        ((file_ids[f.path], f.path, f.sha256, f.size, f.encoding, counts.get(f.path, 0)) for f in files))
         db.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            ((pid, file_ids[p.source], p.number, p.start, p.end, p.line_start, p.line_end, p.text)
-             for pid, p in enumerate(passages, start=1)),
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((pid, file_ids[p.source], p.number, p.start, p.end, p.line_start, p.line_end, p.text,
+              text_key(retrieval_text(p))) for pid, p in enumerate(passages, start=1)),
         )
         db.executemany("INSERT INTO skipped VALUES (?, ?)", ((s.path, s.reason) for s in skipped))
+        db.executescript(INDEXES)
         db.commit()
     finally:
         db.close()
@@ -108,6 +119,7 @@ class Catalog:
         self._lock = threading.Lock()
         self._first_ids: np.ndarray | None = None  # first passage id of each file, by file id
         self._paths: list[tuple[int, str]] | None = None
+        self._keyed: bool | None = None
 
     def _rows(self, sql: str, parameters: Sequence = ()) -> list[tuple]:
         """Run one query and return its rows."""
@@ -169,6 +181,24 @@ class Catalog:
         if not 1 <= file_id < len(self._first_ids):
             return 1, 0
         return int(self._first_ids[file_id - 1]), int(self._first_ids[file_id]) - 1
+
+    def passages_by_key(self, keys: Sequence[int]) -> dict[int, StoredPassage]:
+        """Return one stored passage per vector key found (catalogs of older formats have none)."""
+        if not self._has_vector_keys():
+            return {}
+        found: dict[int, StoredPassage] = {}
+        for at in range(0, len(keys), BATCH):
+            batch = list(keys[at:at + BATCH])
+            rows = self._rows(f"SELECT p.vector_key, {PASSAGE_COLUMNS} FROM passages p JOIN files f ON f.id = p.file_id "
+                              f"WHERE p.vector_key IN ({','.join('?' * len(batch))})", batch)
+            found.update((row[0], StoredPassage(*row[1:])) for row in rows)
+        return found
+
+    def _has_vector_keys(self) -> bool:
+        """Tell whether the catalog records vector keys (format 4 and later)."""
+        if self._keyed is None:
+            self._keyed = any(row[1] == "vector_key" for row in self._rows("PRAGMA table_info(passages)"))
+        return self._keyed
 
     def skipped(self) -> set[tuple[str, str]]:
         """Return the (path, reason) of every file the build skipped."""

@@ -15,6 +15,7 @@ from .errors import NoSpace
 # What each library says when the disk, a quota or the file size limit is full: OSError's errno,
 # SQLite's error code, FAISS and others only in words.
 FULL = {errno.ENOSPC: "disk", errno.EDQUOT: "disk", errno.EFBIG: "limit"}
+LOW_SPACE = 1 << 20  # a write that fails with less than this free failed for lack of space, whatever it says
 FULL_WORDS = {"no space left on device": "disk", "database or disk is full": "disk", "disk quota exceeded": "disk",
               "file too large": "limit"}
 
@@ -61,6 +62,15 @@ def what_is_full(exc: BaseException) -> str | None:
     return None
 
 
+def nearly_full(path: Path) -> bool:
+    """Tell whether the file system holding path has almost no space left (under 1 MiB)."""
+    try:
+        stats = os.statvfs(path)
+    except OSError:
+        return False
+    return stats.f_bavail * stats.f_frsize < LOW_SPACE
+
+
 def device_of(path: Path) -> tuple[str, str]:
     """Return the device and mount point that hold path, from /proc/self/mounts (("?", "/") if unknown)."""
     path = path.resolve()
@@ -83,8 +93,9 @@ def fail_safe(where: Path, undo: Callable[[], None]) -> Iterator[None]:
     try:
         yield
     except BaseException as exc:
+        # Some writers say only "580 requested and 496 written": look at the disk before undo frees space.
+        full = (what_is_full(exc) or ("disk" if nearly_full(where) else None)) if isinstance(exc, Exception) else None
         undo()
-        full = what_is_full(exc) if isinstance(exc, Exception) else None
         if full:
             device, mount = device_of(where)
             reason = "the file size limit was reached" if full == "limit" else f"no space left on {device} (mounted at {mount})"

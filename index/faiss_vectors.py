@@ -2,8 +2,11 @@
 
 Kinds: exact (``flat``) or HNSW graphs (``hnsw``), either optionally with 8-bit
 scalar components (``-sq8``: a quarter of the memory, slightly lower recall).
-The index maps passage ids to rows (IndexIDMap2); file ids are not in the file,
-so a filtered search is given the allowed passage ids (index.vectors.Allowed).
+A generation's passage ids are 1..n in order, so row i of the file holds passage
+i + 1 and no id map is stored (an IndexIDMap2's two maps cost about 60 MB at 1M
+passages); files of format 3 and older, and stores made in memory, map ids with
+an IndexIDMap2. File ids are not in the file, so a filtered search is given the
+allowed passage ids (index.vectors.Allowed).
 """
 
 from __future__ import annotations
@@ -51,7 +54,7 @@ def new_index(kind: str, dimension: int) -> faiss.Index:
 
 
 def write_vectors(path: Path, vectors: np.ndarray, dimension: int, kind: str = "flat") -> None:
-    """Write unit vectors to a FAISS inner-product index keyed by passage id (1-based)."""
+    """Write unit vectors to a FAISS inner-product index, row i holding passage id i + 1."""
     inner = new_index(kind, dimension)
     if not inner.is_trained and len(vectors):
         sample = vectors
@@ -59,10 +62,9 @@ def write_vectors(path: Path, vectors: np.ndarray, dimension: int, kind: str = "
             rows = np.random.default_rng(0).choice(len(vectors), SQ8_TRAINING_SAMPLE, replace=False)
             sample = vectors[np.sort(rows)]
         inner.train(sample)
-    index = faiss.IndexIDMap2(inner)
     if len(vectors):
-        index.add_with_ids(vectors, np.arange(1, len(vectors) + 1, dtype=np.int64))
-    faiss.write_index(index, str(path))
+        inner.add(np.ascontiguousarray(vectors, np.float32))
+    faiss.write_index(inner, str(path))
 
 
 def read_vectors(path: Path) -> faiss.Index:
@@ -83,11 +85,12 @@ def _inner(index: faiss.Index) -> faiss.Index:
 
 
 class FaissStore:
-    """A VectorStore over a FAISS IndexIDMap2 held in memory."""
+    """A VectorStore over a FAISS index held in memory: rows are passage ids - 1, or an IndexIDMap2 maps them."""
 
     def __init__(self, index: faiss.Index):
         self._index = index
         self.dimension = index.d
+        self._offset = 0 if isinstance(index, faiss.IndexIDMap2) else 1  # passage id - FAISS label
 
     @classmethod
     def empty(cls, dimension: int) -> "FaissStore":
@@ -121,10 +124,15 @@ class FaissStore:
 
     def add(self, ids: np.ndarray, vectors: np.ndarray, file_ids: np.ndarray) -> None:
         """Store vectors under the given passage ids (file ids are the caller's to filter by)."""
-        self._index.add_with_ids(np.ascontiguousarray(vectors, np.float32), np.asarray(ids, np.int64))
+        vectors, ids = np.ascontiguousarray(vectors, np.float32), np.asarray(ids, np.int64)
+        if self._offset and not np.array_equal(ids, np.arange(1, len(ids) + 1) + self._index.ntotal):
+            raise ValueError("a generation's vectors are added in passage id order, from the next id")
+        self._index.add(vectors) if self._offset else self._index.add_with_ids(vectors, ids)
 
     def delete(self, ids: Sequence[int]) -> None:
-        """Remove passages (exact indexes only: FAISS cannot remove from HNSW graphs)."""
+        """Remove passages (an id-mapped exact index only: FAISS cannot remove from HNSW graphs)."""
+        if self._offset:
+            raise ValueError("a generation's vectors are never deleted: a sync writes a new generation")
         self._index.remove_ids(np.asarray(ids, np.int64))
 
     def search(self, queries: np.ndarray, k: int, allowed: Allowed | None = None) -> Neighbours:
@@ -141,7 +149,8 @@ class FaissStore:
         if allowed is not None and graph and len(allowed) <= EXACT_FILTER_UP_TO:
             return self._exact(queries, k, allowed.passage_ids)
         params = None if allowed is None else self._search_parameters(allowed.passage_ids)
-        found = neighbours(*self._index.search(queries, k, params=params))
+        scores, labels = self._index.search(queries, k, params=params)
+        found = neighbours(scores, np.where(labels >= 0, labels + self._offset, -1))
         if allowed is not None and any(len(row) < k for row in found):
             return self._exact(queries, k, allowed.passage_ids)
         return found
@@ -161,7 +170,7 @@ class FaissStore:
 
     def _search_parameters(self, allowed: np.ndarray) -> faiss.SearchParameters:
         """Return search parameters that admit only the allowed ids and keep HNSW's efSearch."""
-        selector = faiss.IDSelectorBatch(np.asarray(allowed, np.int64))
+        selector = faiss.IDSelectorBatch(np.asarray(allowed, np.int64) - self._offset)
         inner = _inner(self._index)
         if hasattr(inner, "hnsw"):
             params = faiss.SearchParametersHNSW(sel=selector, efSearch=inner.hnsw.efSearch)
@@ -174,7 +183,7 @@ class FaissStore:
         """Return the stored vectors of the given passage ids, in that order."""
         if not len(ids):
             return np.zeros((0, self.dimension), np.float32)
-        return self._index.reconstruct_batch(np.asarray(ids, np.int64))
+        return self._index.reconstruct_batch(np.asarray(ids, np.int64) - self._offset)
 
     def count(self) -> int:
         """Return how many passages the store holds."""

@@ -27,13 +27,13 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .catalog import DB_NAME, Catalog, write_catalog
+from .catalog import DB_NAME, Catalog, text_key, write_catalog
 from .corpus import Skipped, SourceFile
 from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from .lexical import LEXICAL_DIR, LexicalIndex, write_lexical
 from .lock import IndexLock
 from .manifest import MANIFEST_NAME, Manifest
-from .passages import Passage
+from .passages import Passage, retrieval_text
 from .durable import checksum, fail_safe, fsync_path, write_durably
 from .vectors import StoreConfig, VectorStore, store_class
 
@@ -106,6 +106,15 @@ class Generation:
                 vectors.close()
             raise
         return cls(folder, manifest, catalog, vectors, lexical)
+
+    def vectors_for_texts(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Return the stored vector of each of texts that this generation embedded (by the text embedded)."""
+        keys = {text_key(text): text for text in texts}
+        stored = self.catalog.passages_by_key(list(keys))
+        # A 64-bit key could collide: only a passage whose embedded text is the same gives its vector.
+        same = {key: p for key, p in stored.items() if retrieval_text(p.as_passage()) == keys[key]}
+        vectors = self.vectors.vectors([p.id for p in same.values()])
+        return {keys[key]: vector for key, vector in zip(same, vectors)}
 
     def passages_of(self, file_id: int) -> tuple[list[Passage], np.ndarray]:
         """Return a file's passages and their vectors, to carry into a new generation."""
@@ -181,7 +190,7 @@ class IndexFolder:
             _reached("folder")
             write_catalog(folder / DB_NAME, files, passages, skipped)
             _reached("database")
-            written = [folder / DB_NAME, *write_lexical(folder / LEXICAL_DIR, [p.text for p in passages])]
+            written = [folder / DB_NAME, *write_lexical(folder / LEXICAL_DIR, [retrieval_text(p) for p in passages])]
             _reached("lexical")
             file_ids = _file_ids_of(files, passages)
             written += kind.write(folder, manifest, vectors, file_ids, store)

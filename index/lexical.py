@@ -75,8 +75,10 @@ def _fold(word: str) -> str:
 
 def words(text: str) -> list[tuple[str, int, int]]:
     """Return each word of text that is not a stop word, folded, with its [start, end) offsets."""
-    if text.isascii():  # lower-casing ASCII keeps every offset, so fold the whole text at once
-        found = ((m[0], m.start(), m.end()) for m in WORD.finditer(text.lower()))
+    lowered = text.lower()
+    if len(lowered) == len(text):  # no character grew when lower-cased, so every offset still holds
+        # Lower-case the whole text at once; only words with accents need folding one by one.
+        found = ((m[0] if m[0].isascii() else _fold(m[0]), m.start(), m.end()) for m in WORD.finditer(lowered))
     else:
         found = ((_fold(m[0]), m.start(), m.end()) for m in WORD.finditer(text))
     return [w for w in found if w[0] and w[0] not in STOP_WORDS]

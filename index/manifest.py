@@ -8,9 +8,10 @@ from pathlib import Path
 
 from .errors import IndexCorrupt, IndexMismatch
 
-FORMAT_VERSION = 3  # 2: passages_fts (BM25) in passages.sqlite; 3: BM25 in lexical/ (bm25s)
+# 2: passages_fts (BM25) in passages.sqlite; 3: BM25 in lexical/ (bm25s); 4: each passage's vector key
+FORMAT_VERSION = 4
 # Versions whose passages and vectors a sync can reuse, so an upgrade does not embed anew.
-REUSABLE_VERSIONS = (2, 3)
+REUSABLE_VERSIONS = (2, 3, 4)
 MANIFEST_NAME = "manifest.json"
 
 

@@ -154,6 +154,11 @@ def split_passages(
     return [_passage(source, n, text, u.start, u.end, line_starts) for n, u in enumerate(units, start=1)]
 
 
+def retrieval_text(passage: Passage) -> str:
+    """Return the text of a passage that is embedded and indexed for BM25."""
+    return passage.text
+
+
 def whole_passage(source: str, text: str) -> list[Passage]:
     """Return the whole document as one passage (for benchmark protocols that truncate)."""
     stripped = text.strip()

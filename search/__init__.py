@@ -23,7 +23,7 @@ def create_app(config: Config | None = None, encoder=None) -> Flask:
     app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent / "instance"))
     app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.json.sort_keys = False
-    app.extensions["docsearch"] = {"config": config, "searcher": None, "encoder": encoder, "lock": threading.Lock()}
+    app.extensions["docsearch"] = live_state(config, encoder)
     app.wsgi_app = _stamp_arrival(app.wsgi_app)
 
     from . import access, api, auth, metrics, openapi, security, web
@@ -44,6 +44,11 @@ def create_app(config: Config | None = None, encoder=None) -> Flask:
     return app
 
 
+def live_state(config: Config, encoder=None) -> dict:
+    """Return what live_searcher keeps between calls: the configuration, the Searcher, the model, a lock."""
+    return {"config": config, "searcher": None, "encoder": encoder, "lock": threading.Lock()}
+
+
 def _stamp_arrival(wsgi_app):
     """Wrap a WSGI app so each request's environ holds its arrival time, for the metrics and the access log.
 
@@ -58,6 +63,11 @@ def _stamp_arrival(wsgi_app):
 
 
 def get_searcher():
+    """Return the Searcher of the app's index (see live_searcher)."""
+    return live_searcher(current_app.extensions["docsearch"])
+
+
+def live_searcher(state: dict):
     """Return the Searcher of the index's live generation, loading it when it changed.
 
     Each request reads the name of the live generation (a few bytes). When a new
@@ -68,7 +78,6 @@ def get_searcher():
     from docsearch.index import IndexFolder
     from docsearch.index.errors import DocsearchError
 
-    state = current_app.extensions["docsearch"]
     searcher = state["searcher"]
     live = IndexFolder(state["config"].index_dir).live_name()
     if searcher is not None and live in (None, searcher.generation_name, state.get("failed")):

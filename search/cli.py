@@ -114,13 +114,22 @@ def run_build(config: Config, **extra):
         click.echo(f"embedded everything: {report.rebuilt_because}", err=True)
     m = report.manifest
     click.echo(f"added {len(report.added)}, changed {len(report.changed)}, removed {len(report.removed)}, "
-               f"unchanged {report.unchanged} files; embedded {report.embedded} passages")
+               f"unchanged {report.unchanged} files; embedded {report.embedded} passages{_not_embedded(report)}")
     state = f"generation {m.generation}" if report.written else f"nothing changed; generation {m.generation} is current"
     where = f" in Milvus {m.milvus_uri}" if m.milvus_uri else ""
     click.echo(f"indexed {m.files} files, {m.passages} passages, skipped {m.skipped} files "
                f"in {time.perf_counter() - began:.1f}s ({state}, model {m.model}, backend {m.backend}, "
                f"vectors {m.vector_index}{where})")
     return report.encoder
+
+
+def _not_embedded(report) -> str:
+    """Say how many passages of new and changed files needed no embedding, and why (empty if none)."""
+    if not (report.reused or report.repeated):
+        return ""
+    share = (report.reused + report.repeated) / report.fresh
+    return (f" (and {report.reused + report.repeated} not embedded again, {share:.0%}: {report.reused} already in "
+            f"the index, {report.repeated} repeated in these files)")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -269,6 +278,23 @@ def serve(dev: bool, watch_corpus: bool, **flags) -> None:
     from .server import serve_app
 
     serve_app(load_config(**flags), dev=dev, watch=watch_corpus)
+
+
+@cli.command("mcp")
+@click.option("--http", "over_http", is_flag=True, help="Serve Streamable HTTP at /mcp instead of stdio.")
+@setting("host", help="Address to listen on with --http.")
+@setting("port", type=click.IntRange(0, 65535), help="Port to listen on with --http (0: any free port).")
+@index_dir_option
+@milvus_uri_option
+@domain_errors
+def mcp_command(over_http: bool, **flags) -> None:
+    """Serve the index to AI agents over MCP: stdio for a desktop agent, or --http.
+
+    A new index generation is picked up without a restart.
+    """
+    from .mcp_server import serve_mcp
+
+    serve_mcp(load_config(**flags), http=over_http)
 
 
 @cli.group()

@@ -21,7 +21,7 @@ from docsearch.index.vectors import Allowed
 from .document import DocumentView, view_of
 from .fusion import Candidate, best_per_file, fuse
 from .globs import compile_glob
-from .highlight import highlights, holds_every_word
+from .highlight import holds_every_word, matches
 from .request import Filters, PassageNotFound, SearchRequest, SimilarRequest
 
 POOL = 100
@@ -125,14 +125,15 @@ class Searcher:
         """
         began = time.perf_counter()
         with self.encoder.serving():
-            query_vector = self.query_vector(request.q)
+            # Lexical mode needs no embedding: its low-confidence check looks at the words alone.
+            query_vector = self.query_vector(request.q) if request.mode != "lexical" else None
             allowed = self.allowed(request.filters)
             ranked = self.candidates(request.q, request.mode, max(self.pool, request.k), query_vector, allowed)
             more: dict[int, int] | None = None
             if request.group == "file":
                 ranked, more = best_per_file(ranked, self.sources([c.pid for c in ranked]))
-            hits = self._hits(request.q, ranked[:request.k], query_vector, more)
-        low_confidence = self.is_low_confidence(request.q, hits)
+            hits, holds_all = self._hits(request.q, ranked[:request.k], query_vector, more)
+        low_confidence = not hits or (not self._close_in_meaning(hits) and not holds_all)
         took_ms = round((time.perf_counter() - began) * 1000, 2)
         return Answer(request, hits, low_confidence, took_ms, self.manifest.generation)
 
@@ -158,7 +159,7 @@ class Searcher:
         more = None
         if request.group == "file":
             ranked, more = best_per_file(ranked, self.sources([c.pid for c in ranked]))
-        hits = self._hits("", ranked[:request.k], vector, more)
+        hits, _ = self._hits("", ranked[:request.k], vector, more)
         return Answer(request, hits, None, round((time.perf_counter() - began) * 1000, 2), self.manifest.generation)
 
     def passage(self, passage_id: int):
@@ -194,9 +195,12 @@ class Searcher:
         """
         if not hits:
             return True
-        if hits[0].dense_score is not None and hits[0].dense_score >= LOW_CONFIDENCE_BELOW:
-            return False
-        return not holds_every_word(query, [h.text for h in hits])
+        return not self._close_in_meaning(hits) and not holds_every_word(query, [h.text for h in hits])
+
+    @staticmethod
+    def _close_in_meaning(hits: list[Hit]) -> bool:
+        """Tell whether the best hit is close to the question in meaning (unknown in lexical mode: no)."""
+        return hits[0].dense_score is not None and hits[0].dense_score >= LOW_CONFIDENCE_BELOW
 
     def candidates(self, query: str, mode: str, depth: int, query_vector: np.ndarray | None = None,
                    allowed: Allowed | None = None) -> list[Candidate]:
@@ -226,23 +230,36 @@ class Searcher:
         """Return the file path of each passage id."""
         return self.generation.catalog.sources(ids)
 
-    def _hits(self, query: str, ranked: list[Candidate], query_vector: np.ndarray, more: dict[int, int] | None) -> list[Hit]:
-        """Turn ranked candidates into hits with text, places, cosine scores and highlights."""
+    def _hits(self, query: str, ranked: list[Candidate], query_vector: np.ndarray | None,
+              more: dict[int, int] | None) -> tuple[list[Hit], bool]:
+        """Turn ranked candidates into hits with text, places, cosine scores and highlights.
+
+        Returns the hits and whether any of them holds every word of the query.
+        """
         ids = [c.pid for c in ranked]
         if not ids:
-            return []
-        cosines = self.generation.vectors.vectors(ids) @ query_vector
+            return [], False
         stored = self.generation.catalog.passages(ids)
-        marked = highlights(query, [stored[pid].text for pid in ids])
-        return [
+        marked = matches(query, [stored[pid].text for pid in ids])
+        cosines = self._cosines(ranked, query_vector)
+        hits = [
             Hit(rank=rank, score=round(c.score, 6), text=p.text, source=p.source, passage=p.number,
                 line_start=p.line_start, line_end=p.line_end, start=p.start, end=p.end, id=c.pid,
-                dense_rank=c.dense_rank, dense_score=round(float(cosine), 6), lexical_rank=c.lexical_rank,
-                lexical_score=None if c.lexical_score is None else round(c.lexical_score, 6), highlights=spans,
-                more_in_file=None if more is None else more.get(c.pid, 0), file_id=p.file_id)
-            for rank, (c, cosine, spans) in enumerate(zip(ranked, cosines, marked), start=1)
+                dense_rank=c.dense_rank, dense_score=None if cosine is None else round(float(cosine), 6),
+                lexical_rank=c.lexical_rank, lexical_score=None if c.lexical_score is None else round(c.lexical_score, 6),
+                highlights=spans, more_in_file=None if more is None else more.get(c.pid, 0), file_id=p.file_id)
+            for rank, (c, cosine, (spans, _)) in enumerate(zip(ranked, cosines, marked), start=1)
             for p in (stored[c.pid],)
         ]
+        return hits, any(holds for _, holds in marked)
+
+    def _cosines(self, ranked: list[Candidate], query_vector: np.ndarray | None) -> list[float | None]:
+        """Return each candidate's cosine to the query: the dense search's when it has one, else from its vector."""
+        if query_vector is None:
+            return [None] * len(ranked)
+        missing = [c.pid for c in ranked if c.dense_score is None]
+        fetched = dict(zip(missing, self.generation.vectors.vectors(missing) @ query_vector)) if missing else {}
+        return [c.dense_score if c.dense_score is not None else fetched[c.pid] for c in ranked]
 
     def document(self, file_id: int) -> DocumentView | None:
         """Return an indexed file's document with its passages and, if unchanged since indexing, its text."""

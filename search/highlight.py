@@ -15,10 +15,22 @@ def holds_every_word(query: str, texts: list[str]) -> bool:
 
 def highlights(query: str, texts: list[str]) -> list[list[list[int]]]:
     """Return, for each text, the [start, end) offsets of its words that match a term of query."""
+    return [spans for spans, _ in matches(query, texts)]
+
+
+def matches(query: str, texts: list[str]) -> list[tuple[list[list[int]], bool]]:
+    """Return, for each text, the offsets of its words that match a term of query, and whether it holds them all.
+
+    One pass over each text serves both the highlights and the low-confidence check.
+    """
     wanted = set(query_terms(query))
     if not wanted:
-        return [[] for _ in texts]
-    return [[[start, end] for term, start, end in term_spans(text) if term in wanted] for text in texts]
+        return [([], False) for _ in texts]
+    found = []
+    for text in texts:
+        matched = [(term, start, end) for term, start, end in term_spans(text) if term in wanted]
+        found.append(([[start, end] for _, start, end in matched], {term for term, _, _ in matched} == wanted))
+    return found
 
 
 def mark(text: str, spans: list[list[int]], wrap: Callable[[str], str], plain: Callable[[str], str] = str) -> str:

@@ -4,6 +4,7 @@
 stored one) refuse values the Searcher cannot take; their ``parse`` first turns a
 query string's or a JSON body's values into typed ones. Either raises BadQuery with
 a sentence that says what to fix. Both may be narrowed by ``Filters``.
+``PassageRequest(...)`` names a stored passage and how many of its neighbours to read with it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ MAX_K = 100
 MAX_QUERY_CHARS = 1000
 MAX_BODY_BYTES = 64 * 1024
 MAX_ID = 2**63 - 1  # SQLite's largest row id: the most a file or passage id in a URL can be
+MAX_NEIGHBOURS = 20  # passages read before and after a passage, each way
 MODES = ("hybrid", "dense", "lexical")
 GROUPS = (None, "file")
 MAX_GLOB_CHARS = 500
@@ -120,8 +122,7 @@ class SimilarRequest:
     filters: Filters = field(default_factory=Filters)
 
     def __post_init__(self):
-        if not isinstance(self.id, int) or isinstance(self.id, bool) or not 1 <= self.id <= MAX_ID:
-            raise BadQuery("id must be a passage id: a whole number, as in a search result's id")
+        check_passage_id(self.id)
         check_k_and_group(self.k, self.group)
 
     @classmethod
@@ -141,9 +142,31 @@ class SimilarRequest:
         return {"id": self.id, "k": self.k, "group": self.group, **_filter_fields(self.filters)}
 
 
+@dataclass(frozen=True)
+class PassageRequest:
+    """A stored passage by id, with up to ``before`` and ``after`` passages of its file around it, for context."""
+
+    id: int
+    before: int = 0
+    after: int = 0
+
+    def __post_init__(self):
+        check_passage_id(self.id)
+        for name in ("before", "after"):
+            count = getattr(self, name)
+            if not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= MAX_NEIGHBOURS:
+                raise BadQuery(f"{name} must be an integer from 0 to {MAX_NEIGHBOURS}")
+
+
 def _filter_fields(filters: Filters) -> dict:
     """Return the filters of a request as answer fields, only those that were given."""
     return {**({"path": filters.path} if filters.path else {}), **({"type": list(filters.types)} if filters.types else {})}
+
+
+def check_passage_id(passage_id: Any) -> None:
+    """Raise BadQuery unless passage_id can be a passage id."""
+    if not isinstance(passage_id, int) or isinstance(passage_id, bool) or not 1 <= passage_id <= MAX_ID:
+        raise BadQuery("id must be a passage id: a whole number, as in a search result's id")
 
 
 def check_k_and_group(k: Any, group: Any) -> None:

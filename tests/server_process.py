@@ -2,6 +2,8 @@
 
 The server is started with ``--port 0``: it binds any free port and names it on the
 line ``serving on http://HOST:PORT/``, so no port is picked here and then raced for.
+Tests use ``serving`` (the base URL); bench/ uses ``running_server``, which also
+gives the process id, to read the server's memory.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 SERVING = re.compile(r"^serving on (http://[\w.\[\]:]+:\d+)/", re.MULTILINE)
@@ -45,9 +48,18 @@ def wait_for_address(process: subprocess.Popen, log: Path, wait: float) -> str:
         time.sleep(0.2)
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running `docsearch serve`: the base URL it answers on and its process id (for /proc/PID)."""
+
+    base: str
+    pid: int
+
+
 @contextmanager
-def serving(args: list[str], log: Path, wait: float = 180, command: tuple[str, ...] = ("serve",), env: dict | None = None):
-    """Run `docsearch serve ARGS --port 0` until the block ends; yield its base URL once it answers /healthz."""
+def running_server(args: list[str], log: Path, wait: float = 180, command: tuple[str, ...] = ("serve",),
+                   env: dict | None = None):
+    """Run `docsearch serve ARGS --port 0` until the block ends; yield it once it answers /healthz."""
     with open(log, "w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "docsearch.search", *command, "--host", "127.0.0.1", "--port", "0", *args],
@@ -57,10 +69,17 @@ def serving(args: list[str], log: Path, wait: float = 180, command: tuple[str, .
         base = wait_for_address(process, log, wait)
         if fetch(base + "/healthz", timeout=30)[0] != 200:
             raise RuntimeError(f"server at {base} is not healthy: {log.read_text()}")
-        yield base
+        yield Server(base, process.pid)
     finally:
         process.terminate()
         try:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+@contextmanager
+def serving(args: list[str], log: Path, wait: float = 180, command: tuple[str, ...] = ("serve",), env: dict | None = None):
+    """Run `docsearch serve ARGS --port 0` until the block ends; yield its base URL once it answers /healthz."""
+    with running_server(args, log, wait, command, env) as server:
+        yield server.base

@@ -12,7 +12,8 @@ QUESTION = "Which 2008 agreement governs the strategic dialogue?"
 def test_index_prints_counts_and_skipped_files(runner, test_corpus, tmp_path):
     result = runner.invoke(cli, ["index", str(test_corpus), "--index-dir", str(tmp_path / "idx")])
     assert result.exit_code == 0, result.output
-    assert "added 6, changed 0, removed 0, unchanged 0 files; embedded 18 passages" in result.stdout
+    assert ("added 6, changed 0, removed 0, unchanged 0 files; embedded 17 passages (and 1 not embedded again, 6%: "
+            "0 already in the index, 1 repeated in these files)") in result.stdout  # a paragraph two files share
     assert "indexed 6 files, 18 passages, skipped 7 files" in result.stdout
     assert "skipped 'binary.txt': binary file (contains NUL bytes)" in result.stderr
     assert "skipped 'outside_link.txt': symlink leads outside the corpus folder" in result.stderr

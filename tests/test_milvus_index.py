@@ -72,7 +72,7 @@ def test_sync_reuses_milvus_vectors_and_drops_old_collections(tmp_path, encoder)
     store = BuildOptions(store=StoreConfig("milvus", str(tmp_path / "milvus.db")))
     build_index(corpus, tmp_path / "index", store, encoder=encoder)
     for generation in (2, 3):
-        (corpus / f"new_{generation}.txt").write_text("A new file about the strategic dialogue, long enough to keep. " * 3)
+        (corpus / f"new_{generation}.txt").write_text(f"A new file, number {generation}, about the strategic dialogue. " * 3)
         report = build_index(corpus, tmp_path / "index", store, encoder=encoder)
         assert report.manifest.generation == generation and report.embedded == 1 and report.unchanged == 3 + generation
     client = connect(store.store.milvus_uri)

@@ -29,7 +29,7 @@ def test_manifest_describes_the_index(docs_index):
     catalog = IndexFolder(docs_index).open_live().catalog
     assert manifest["model"] == "all-MiniLM-L6-v2"
     assert manifest["dimension"] == 384
-    assert manifest["format_version"] == 3
+    assert manifest["format_version"] == 4
     assert manifest["lexical"] == LEXICAL_SETTINGS
     lexical = sorted(f"{LEXICAL_DIR}/{p.name}" for p in (current_generation(docs_index) / LEXICAL_DIR).iterdir())
     assert sorted(manifest["checksums"]) == sorted([DB_NAME, VECTORS_NAME, *lexical])

@@ -57,7 +57,16 @@ def test_sync_embeds_only_what_changed(corpus, tmp_path, encoder):
         ["new.md"], ["001_ad77f350f41513dd.txt"], ["003_85466fba3cc1c82f.txt"], 3)
     assert sync.manifest.generation == 2 and sync.rebuilt_because is None
     after = stored(index_dir)
-    assert sync.embedded == sum(1 for key in after if key[0] in ("new.md", "001_ad77f350f41513dd.txt"))
+    changed = [key for key in after if key[0] in ("new.md", "001_ad77f350f41513dd.txt")]
+    old_texts = {text for text, *_ in before.values()}
+    # Only text the live index did not hold is embedded: the changed file's other paragraphs keep their vectors.
+    assert sync.embedded == sum(1 for key in changed if after[key][0] not in old_texts) >= 2
+    assert sync.reused == sum(1 for key in changed if after[key][0] in old_texts) > 0
+    assert sync.embedded + sync.reused + sync.repeated == len(changed)
+    for key in changed:
+        if after[key][0] in old_texts:
+            same = next(v for t, *_, v in before.values() if t == after[key][0])
+            assert np.array_equal(after[key][3], same)
     for key, (text, start, end, vector) in after.items():
         if key[0] in ("000_2d31320dcd4f2c91.txt", "002_7722c8300aa7d025.txt", "004_68f2a8bcaf0079e8.txt"):
             assert before[key][:3] == (text, start, end)
@@ -119,7 +128,28 @@ def test_cli_prints_sync_counts(workspace, runner):
     (corpus / "000_2d31320dcd4f2c91.txt").unlink()
     result = runner.invoke(cli, ["index", str(corpus), "--index-dir", str(index_dir)])
     assert result.exit_code == 0, result.output
-    assert "added 0, changed 0, removed 1, unchanged 4 files; embedded 0 passages" in result.stdout
+    assert "added 0, changed 0, removed 1, unchanged 4 files; embedded 0 passages\n" in result.stdout
     assert "(generation 2, model all-MiniLM-L6-v2, backend onnx-int8, vectors flat)" in result.stdout
     again = runner.invoke(cli, ["index", str(corpus), "--index-dir", str(index_dir)])
     assert "nothing changed; generation 2 is current" in again.stdout
+
+
+def test_a_moved_or_copied_file_is_not_embedded_again(workspace, encoder, runner):
+    corpus, index_dir = workspace
+    (corpus / "archive").mkdir()
+    shutil.move(corpus / "000_2d31320dcd4f2c91.txt", corpus / "archive" / "moved.txt")
+    shutil.copy(corpus / "001_ad77f350f41513dd.txt", corpus / "archive" / "copy-a.txt")
+    shutil.copy(corpus / "001_ad77f350f41513dd.txt", corpus / "archive" / "copy-b.txt")
+    before = {text: vector for text, *_, vector in stored(index_dir).values()}
+    report = build_index(corpus, index_dir, encoder=encoder)
+    assert report.embedded == 0 and report.repeated == 0
+    assert report.reused == report.fresh == sum(1 for key in stored(index_dir) if key[0].startswith("archive/")) > 0
+    for (path, _), (text, *_, vector) in stored(index_dir).items():
+        assert np.array_equal(vector, before[text]), path  # the very vectors the index held
+    # Two copies of a new file in one build: each text embedded once.
+    for name in ("a.txt", "b.txt"):
+        (corpus / "archive" / name).write_text("Dust storms grounded the supply flights to the northern bases for a week.\n"
+                                               "Engineers rebuilt the runway lights while the convoys waited.\n")
+    result = runner.invoke(cli, ["index", str(corpus), "--index-dir", str(index_dir)])
+    assert "embedded 1 passages (and 1 not embedded again, 50%: 0 already in the index, 1 repeated in these files)" \
+        in result.stdout, result.output

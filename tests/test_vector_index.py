@@ -59,8 +59,29 @@ def test_hnsw_search_depth_is_applied_on_load(clustered, tmp_path):
     import faiss
 
     write_vectors(tmp_path / "hnsw.faiss", clustered[:500], 384, "hnsw")
-    outer = read_vectors(tmp_path / "hnsw.faiss")  # owns the inner index: keep it alive
-    assert faiss.downcast_index(outer.index).hnsw.efSearch == HNSW_EF_SEARCH
+    index = read_vectors(tmp_path / "hnsw.faiss")
+    assert faiss.downcast_index(index).hnsw.efSearch == HNSW_EF_SEARCH
+
+
+def test_a_generation_file_holds_no_id_map_and_older_ones_still_read(clustered, tmp_path):
+    """Rows are passage ids - 1 in a generation's file; an IndexIDMap2 file (format 3) answers the same."""
+    import faiss
+
+    write_vectors(tmp_path / "plain.faiss", clustered[:300], 384, "flat")
+    plain = read_vectors(tmp_path / "plain.faiss")
+    assert not isinstance(plain, faiss.IndexIDMap2)
+    mapped = faiss.IndexIDMap2(faiss.IndexFlatIP(384))
+    mapped.add_with_ids(clustered[:300], np.arange(1, 301, dtype=np.int64))
+    new, old = FaissStore(plain), FaissStore(mapped)
+    queries = clustered[:3] + 0.01
+    assert new.search(queries, 10) == old.search(queries, 10)
+    assert new.search(queries, 10)[0][0][0] == 1  # the first row is passage 1
+    assert np.array_equal(new.vectors([300, 1, 7]), old.vectors([300, 1, 7]))
+    from docsearch.index.vectors import Allowed
+
+    allowed = Allowed(np.array([5, 9, 200]), np.array([1]))
+    assert new.search(queries, 2, allowed) == old.search(queries, 2, allowed)
+    assert {pid for pid, _ in new.search(queries, 2, allowed)[0]} <= {5, 9, 200}
 
 
 @pytest.mark.parametrize("vector_index, sq8, kind", [("hnsw", False, "hnsw"), ("flat", True, "flat-sq8"),
