@@ -11,6 +11,7 @@ disk on passages made from SciFact, with txtai beside it. Modules, one concern e
   the measurements; ``txtai_peer`` runs in txtai's own process
 - ``latency`` and ``report``: summaries of latencies and the Markdown tables
 - ``tune_hybrid`` and ``tune_bm25``: tuning of fusion and BM25 on a BEIR split
+- ``metrics_cost``: what /metrics costs the query path (standalone, not a phase of ``run``)
 
 Nothing is imported here: ``txtai_peer`` may run in an environment without docsearch.
 """

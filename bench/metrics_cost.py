@@ -2,8 +2,8 @@
 
 A by-hand measurement, not a test. Run from the repository root:
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/metrics_cost.py                 # .docsearch, built from docs_corpus if missing
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/metrics_cost.py --index-dir DIR --rounds 41
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.metrics_cost                 # .docsearch, built from docs_corpus if missing
+    HF_HUB_OFFLINE=1 .venv/bin/python -m bench.metrics_cost --index-dir DIR --rounds 401 [--control]
 
 One process, one loaded index and model, two apps that differ only in ``metrics`` (the
 access log is off in both). Each round sends every question once through each app's

@@ -14,14 +14,12 @@ from flask import Blueprint, Flask, current_app, g, redirect, render_template, r
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from .errors import error_response
-from .keys import KeyRing, bearer
+from .keys import MISSING, WRONG, KeyRing, bearer
 
 COOKIE = "docsearch_session"
 COOKIE_SECONDS = 12 * 3600
 # /healthz for load balancers; static files and the sign-in page for the sign-in page itself.
 OPEN_ENDPOINTS = frozenset({"api.healthz", "static", "auth.sign_in", "auth.sign_out"})
-MISSING = "this server needs an API key: send the header Authorization: Bearer KEY"
-WRONG = "the API key is not valid"
 
 bp = Blueprint("auth", __name__)
 

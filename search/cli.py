@@ -286,6 +286,8 @@ def serve(dev: bool, watch_corpus: bool, **flags) -> None:
 @setting("port", type=click.IntRange(0, 65535), help="Port to listen on with --http (0: any free port).")
 @index_dir_option
 @milvus_uri_option
+@api_key_file_option
+@setting("no_auth", is_flag=True, help="With --http, serve an address other than loopback without API keys.")
 @domain_errors
 def mcp_command(over_http: bool, **flags) -> None:
     """Serve the index to AI agents over MCP: stdio for a desktop agent, or --http.

@@ -26,6 +26,9 @@ from .config import Config, ConfigError
 PREFIX = "ds_"  # makes a docsearch key recognisable in a secret scanner or a config file
 MIN_KEY_CHARS = 16
 HASH_LINE = re.compile(r"sha256:([0-9a-f]{64})")
+# What a refused request is told (a 401 in the one error shape), over every transport.
+MISSING = "this server needs an API key: send the header Authorization: Bearer KEY"
+WRONG = "the API key is not valid"
 
 
 class KeyFileError(ConfigError):

@@ -40,8 +40,7 @@ def serve_app(config: Config, dev: bool = False, watch: bool = False) -> None:
     if watch:
         start_watching(config, searcher.encoder, app.extensions["docsearch"].get("metrics"))
     click.echo("configuration:\n" + "\n".join(config.describe()))
-    click.echo(f"API keys: {len(keys)} accepted; every endpoint but /healthz needs one" if keys else
-               "API keys: none; anyone who can reach the server may use it" + (" (--no-auth)" if config.no_auth else ""))
+    click.echo(describe_keys(keys, config))
     if config.access_log:
         access.enable()
     if dev:  # werkzeug's own request lines carry the query string: the access log replaces them
@@ -70,6 +69,13 @@ def check_exposure(config: Config):
             f"refusing to listen on {config.host} without API keys: add one with `docsearch key add --api-key-file "
             f"FILE` and serve with --api-key-file FILE, or pass --no-auth to serve anyone who can reach it")
     return keys
+
+
+def describe_keys(keys, config: Config) -> str:
+    """Return the start-up line that says whether the server needs a key."""
+    if keys:
+        return f"API keys: {len(keys)} accepted; every endpoint but /healthz needs one"
+    return "API keys: none; anyone who can reach the server may use it" + (" (--no-auth)" if config.no_auth else "")
 
 
 def is_loopback(host: str) -> bool:
