@@ -99,7 +99,8 @@ def main() -> None:
             "docsearch_http_requests_total", {"endpoint": "api.search", "status": "200"})
         assert counted == len(urls) * (args.rounds + 1), counted  # the metrics were really kept
     health = interleaved(clients, ["/healthz"] * 200, args.rounds)
-    print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    run_as = ["-m", __spec__.name] if __spec__ is not None else [sys.argv[0]]
+    print(f"command: {' '.join([Path(sys.executable).name, *run_as, *sys.argv[1:]])}")
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the end")
     report(f"{len(urls)} {args.mode} searches (query cache warm)", searches, len(urls), args.rounds)
     report("200 requests to /healthz (no search)", health, 200, args.rounds)
