@@ -15,6 +15,7 @@ one box, and passages not embedded again, with txtai beside it. Modules, one con
 - ``latency``, ``report`` and ``tables``: summaries of latencies and the Markdown tables
 - ``sizing``: the README's Scaling out table from results files
 - ``tune_hybrid`` and ``tune_bm25``: tuning of fusion and BM25 on a BEIR split
+- ``metrics_cost``: what /metrics costs the query path (standalone, not a phase of ``run``)
 
 Nothing is imported here: ``txtai_peer`` may run in an environment without docsearch.
 """

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -12,6 +13,7 @@ from .config import Config
 from .request import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
+ARRIVED = "docsearch.arrived"  # the WSGI environ key of a request's arrival time (time.perf_counter)
 
 
 def create_app(config: Config | None = None, encoder=None) -> Flask:
@@ -22,13 +24,21 @@ def create_app(config: Config | None = None, encoder=None) -> Flask:
     app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.json.sort_keys = False
     app.extensions["docsearch"] = live_state(config, encoder)
+    app.wsgi_app = _stamp_arrival(app.wsgi_app)
 
-    from . import api, openapi, security, web
+    from . import access, api, auth, metrics, openapi, security, web
     from .errors import register_error_handlers
+    from .keys import KeyRing
 
     app.register_blueprint(api.bp)
     app.register_blueprint(web.bp)
     app.register_blueprint(openapi.bp)
+    # Before the key check's hook: a request it refuses is still counted and logged.
+    if config.metrics:
+        metrics.init_app(app)
+    if config.access_log:
+        access.init_app(app, config.log_queries)
+    auth.init_app(app, KeyRing.load(config), config.session_secret)
     security.init_app(app)
     register_error_handlers(app)
     return app
@@ -37,6 +47,19 @@ def create_app(config: Config | None = None, encoder=None) -> Flask:
 def live_state(config: Config, encoder=None) -> dict:
     """Return what live_searcher keeps between calls: the configuration, the Searcher, the model, a lock."""
     return {"config": config, "searcher": None, "encoder": encoder, "lock": threading.Lock()}
+
+
+def _stamp_arrival(wsgi_app):
+    """Wrap a WSGI app so each request's environ holds its arrival time, for the metrics and the access log.
+
+    One stamp in the environ costs less than a before_request hook for each of them.
+    """
+
+    def stamped(environ, start_response):
+        environ[ARRIVED] = time.perf_counter()
+        return wsgi_app(environ, start_response)
+
+    return stamped
 
 
 def get_searcher():
@@ -65,10 +88,14 @@ def live_searcher(state: dict):
         if state["searcher"] is searcher:  # not loaded by another request meanwhile
             state["searcher"] = _load(state["config"], searcher.encoder if searcher is not None else state["encoder"])
             log.info("serving generation %s of %s", state["searcher"].generation_name, state["config"].index_dir)
+            if searcher is not None and "metrics" in state:
+                state["metrics"].reloaded(searcher)
     except DocsearchError as exc:
         if searcher is None:
             raise
         state["failed"] = live
+        if "metrics" in state:
+            state["metrics"].reload_failures.inc()
         log.error("generation %s of %s could not be loaded; still serving %s: %s",
                   live, state["config"].index_dir, searcher.generation_name, exc)
     finally:

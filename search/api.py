@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from . import get_searcher
+from .metrics import observe
 from .request import BadQuery, SearchRequest, SimilarRequest
 
 bp = Blueprint("api", __name__)
@@ -30,7 +31,9 @@ def search():
         asked = SearchRequest.parse(_json_body(), from_json=True)
     else:
         asked = SearchRequest.parse(request.args)
-    return get_searcher().search(asked).to_dict()
+    answer = get_searcher().search(asked)
+    observe(answer)
+    return answer.to_dict()
 
 
 @bp.route("/api/similar", methods=["GET", "POST"])
@@ -40,7 +43,9 @@ def similar():
         asked = SimilarRequest.parse(_json_body(), from_json=True)
     else:
         asked = SimilarRequest.parse(request.args)
-    return get_searcher().similar(asked).to_dict()
+    answer = get_searcher().similar(asked)
+    observe(answer)
+    return answer.to_dict()
 
 
 @bp.route("/healthz")

@@ -48,6 +48,15 @@ class Config:
     host: str = _setting("127.0.0.1", "DOCSEARCH_HOST", "address the server listens on")
     port: int = _setting(8000, "DOCSEARCH_PORT", "port the server listens on (0: any free port)")
     threads: int = _setting(4, "DOCSEARCH_THREADS", "request threads of the server")
+    api_key_file: str = _setting("", "DOCSEARCH_API_KEY_FILE", "file of API key hashes, one a line (docsearch key add)")
+    api_keys: str = _setting("", "DOCSEARCH_API_KEYS", "API keys, comma-separated (environment only)", secret=True)
+    no_auth: bool = _setting(False, "DOCSEARCH_NO_AUTH", "serve a non-loopback address without API keys")
+    session_secret: str = _setting("", "DOCSEARCH_SESSION_SECRET",
+                                   "signs sign-in cookies; the same on every replica (default: new at each start)",
+                                   secret=True)
+    access_log: bool = _setting(True, "DOCSEARCH_ACCESS_LOG", "log one line per request")
+    log_queries: bool = _setting(False, "DOCSEARCH_LOG_QUERIES", "put the query text in the access log")
+    metrics: bool = _setting(True, "DOCSEARCH_METRICS", "serve Prometheus metrics at /metrics")
     origins: dict = field(default_factory=dict, compare=False, repr=False)  # setting -> "default", "env X", "flag"
 
     @classmethod
@@ -79,8 +88,18 @@ class Config:
                 continue
             value = getattr(self, setting.name)
             shown = SECRET if setting.metadata["secret"] and value else ("-" if value in (None, "") else value)
-            lines.append(f"  {setting.name:<13} {str(shown):<30} ({self.origins.get(setting.name, 'default')})")
+            lines.append(f"  {setting.name:<14} {str(shown):<30} ({self.origins.get(setting.name, 'default')})")
         return lines
+
+
+TRUE, FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def _truth(value: str, name: str, origin: str) -> bool:
+    """Return a yes/no setting's value, or raise ConfigError: bool("0") would be True."""
+    if value.strip().lower() in TRUE + FALSE:
+        return value.strip().lower() in TRUE
+    raise ConfigError(f"{name} from {origin} must be one of {', '.join(TRUE + FALSE)}, not {value!r}")
 
 
 def _parse(setting, value: Any, origin: str) -> Any:
@@ -91,6 +110,8 @@ def _parse(setting, value: Any, origin: str) -> Any:
         raise ConfigError(f"{setting.name} from {origin} must be one of {', '.join(choices)}, not {value!r}")
     if isinstance(value, kind) or not isinstance(value, str):
         return value
+    if kind is bool:
+        return _truth(value, setting.name, origin)
     try:
         parsed = kind(value)
     except ValueError:

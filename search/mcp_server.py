@@ -7,7 +7,9 @@ index is loaded first, then the server binds and says where it listens, as
 `docsearch serve` does: ``serving on http://HOST:PORT/`` (the MCP endpoint is
 ``/mcp``; ``/healthz`` reports the index), so ``--port 0`` takes any free port. On a
 loopback address the SDK refuses requests whose Host or Origin names another site
-(DNS rebinding).
+(DNS rebinding). With API keys (``--api-key-file``, ``DOCSEARCH_API_KEYS``) every HTTP
+request but /healthz needs ``Authorization: Bearer KEY``, checked by the same KeyRing as
+`docsearch serve`; without keys, a non-loopback ``--host`` is refused unless ``--no-auth``.
 
 Either way the server follows the index as the web app does (live_searcher): a
 generation written by `docsearch index` answers the next call, and an index that is
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import socket
 import threading
 from typing import Any, Callable
@@ -25,6 +28,8 @@ from typing import Any, Callable
 import click
 
 from .config import Config
+from .keys import MISSING, WRONG, KeyRing, bearer
+from .server import check_exposure, describe_keys
 
 
 def serve_mcp(config: Config, http: bool = False) -> None:
@@ -33,9 +38,12 @@ def serve_mcp(config: Config, http: bool = False) -> None:
 
     if not http and "flag" in (config.origins.get("host"), config.origins.get("port")):
         raise click.UsageError("--host and --port are for --http; over stdio the agent starts docsearch itself")
+    if not http and "flag" in (config.origins.get("api_key_file"), config.origins.get("no_auth")):
+        raise click.UsageError("--api-key-file and --no-auth are for --http; over stdio only the agent that "
+                               "started docsearch can reach it")
     searcher = functools.partial(live_searcher, live_state(config))
     if http:
-        serve_http(config, searcher)
+        serve_http(config, searcher, check_exposure(config))
     else:
         serve_stdio(searcher)
 
@@ -67,16 +75,17 @@ def serve_stdio(searcher: Callable[[], Any]) -> None:
     build_server(searcher, lifespan=load_in_background).run("stdio")
 
 
-def serve_http(config: Config, searcher: Callable[[], Any]) -> None:
-    """Load the index, bind, say where, and serve Streamable HTTP until interrupted."""
+def serve_http(config: Config, searcher: Callable[[], Any], keys: KeyRing = KeyRing()) -> None:
+    """Load the index, bind, say where, and serve Streamable HTTP (with keys, only to their holders) until interrupted."""
     import uvicorn
 
     from docsearch.index.embed import set_threads
 
     set_threads(1)  # parallelism comes from concurrent requests
     load_now(searcher)
-    app = http_app(config, searcher)
+    app = http_app(config, searcher, keys)
     click.echo("configuration:\n" + "\n".join(config.describe()))
+    click.echo(describe_keys(keys, config))
     listening = bind(config.host, config.port)
     host, port = listening.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
@@ -84,8 +93,8 @@ def serve_http(config: Config, searcher: Callable[[], Any]) -> None:
     uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)).run(sockets=[listening])
 
 
-def http_app(config: Config, searcher: Callable[[], Any]):
-    """Return the ASGI app of the HTTP transport: the MCP endpoint at /mcp, and /healthz."""
+def http_app(config: Config, searcher: Callable[[], Any], keys: KeyRing = KeyRing()):
+    """Return the ASGI app of the HTTP transport: the MCP endpoint at /mcp, and /healthz; with keys, guarded."""
     from .mcp_tools import build_server
 
     server = build_server(searcher)
@@ -95,10 +104,26 @@ def http_app(config: Config, searcher: Callable[[], Any]):
         return await health(searcher)
 
     app = server.streamable_http_app(host=config.host)
-    # API keys (issue 15, part 4) belong here, and only here: wrap `app` in an ASGI middleware that answers
-    # 401 unless the request's "Authorization: Bearer KEY" is one the key ring accepts, /healthz excepted.
     # Not the SDK's AuthSettings/TokenVerifier: they announce an OAuth authorization server, which keys are not.
-    return app
+    return require_key(app, keys) if keys else app
+
+
+def require_key(app, keys: KeyRing, open_paths: tuple[str, ...] = ("/healthz",)):
+    """Wrap an ASGI app: an HTTP request outside open_paths without one of keys' keys is a 401 in the error shape."""
+
+    async def guarded(scope, receive, send):
+        if scope["type"] != "http" or scope["path"] in open_paths:
+            return await app(scope, receive, send)  # lifespan events and /healthz pass
+        header = next((value.decode("latin-1") for name, value in scope["headers"] if name == b"authorization"), None)
+        if keys.accepts(bearer(header)):
+            return await app(scope, receive, send)
+        body = json.dumps({"error": MISSING if header is None else WRONG, "status": 401}).encode()
+        await send({"type": "http.response.start", "status": 401, "headers": [
+            (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+            (b"www-authenticate", b'Bearer realm="docsearch"')]})
+        await send({"type": "http.response.body", "body": body})
+
+    return guarded
 
 
 async def health(searcher: Callable[[], Any]):

@@ -193,6 +193,18 @@ def _responses() -> dict:
         },
         "DocumentUnavailable": page("a message saying how to build the index"),
         "DocumentInternalError": page("a message saying the error is the server's"),
+        "Metrics": {"description": "the server's metrics in Prometheus' text format",
+                    "content": {"text/plain": {"schema": {"type": "string"}}}},
+        "Unauthorized": json_body("no API key, or one the server does not accept", "Error"),
+        "PageUnauthorized": page("the sign-in page: no API key, or one the server does not accept"),
+        "DocumentUnauthorized": {
+            "description": "the sign-in page, or the error shape when the request accepts JSON before HTML",
+            "content": {HTML: {"schema": {"type": "string"}}, JSON: {"schema": _ref("schemas", "Error")}},
+        },
+        "SignIn": page("the sign-in form"),
+        "SignedIn": {"description": "the key is accepted: a signed, HttpOnly, SameSite=Strict cookie is set and the "
+                                    "browser sent back to the page it came from"},
+        "SignedOut": {"description": "the cookie is cleared; on to the sign-in page"},
     }
 
 
@@ -241,12 +253,60 @@ def _paths(max_chars: int, max_body: int) -> dict:
     }
 
 
-def document(max_chars: int = limits.MAX_QUERY_CHARS, max_body: int = limits.MAX_BODY_BYTES) -> dict:
-    """Return the OpenAPI document for the given question and body limits."""
+# A refused page request gets the sign-in page; everything else the error shape.
+UNAUTHORIZED = {"form": "PageUnauthorized", "document": "DocumentUnauthorized"}
+SIGN_IN = {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+    "type": "object", "required": ["key"],
+    "properties": {"key": {"type": "string", "description": "an API key"},
+                   "next": {"type": "string", "description": "the page to go back to: a path on this server"}},
+}}}}
+
+
+def _sign_in_paths() -> dict:
+    """Return the sign-in and sign-out pages of a server with API keys."""
+    return {
+        "/sign-in": {
+            "get": _operation("signInForm", "The sign-in form", {"200": "SignIn"}, security=[],
+                              parameters=[{"name": "next", "in": "query", "required": False,
+                                           "schema": {"type": "string"}, "description": "where to go back to"}]),
+            "post": _operation("signIn", "Sign in with an API key: sets the sign-in cookie",
+                               {"303": "SignedIn", "401": "PageUnauthorized"}, security=[], requestBody=SIGN_IN),
+        },
+        "/sign-out": {"post": _operation("signOut", "Clear the sign-in cookie", {"303": "SignedOut"}, security=[])},
+    }
+
+
+def _with_keys(paths: dict) -> dict:
+    """Return paths as a server with API keys answers them: a 401 everywhere but /healthz, and the sign-in pages."""
+    for path, operations in paths.items():
+        for operation in operations.values():
+            if path == "/healthz":
+                operation["security"] = []
+            else:
+                name = UNAUTHORIZED.get(operation["operationId"], "Unauthorized")
+                operation["responses"] = {**operation["responses"], "401": _ref("responses", name)}
+    return {**paths, **_sign_in_paths()}
+
+
+def document(max_chars: int = limits.MAX_QUERY_CHARS, max_body: int = limits.MAX_BODY_BYTES, keyed: bool = False,
+             metrics: bool = False) -> dict:
+    """Return the OpenAPI document for the given limits, and whether the server has API keys and metrics."""
     try:
         release = version("docsearch")
     except PackageNotFoundError:  # run from a checkout that was never installed
         release = "0.0.0"
+    paths = _paths(max_chars, max_body)
+    if metrics:
+        paths["/metrics"] = {"get": _operation("metrics", "Prometheus metrics", {"200": "Metrics"})}
+    components = {"schemas": {**_search_schemas(max_chars), **_other_schemas()}, "responses": _responses()}
+    keys = {}
+    if keyed:
+        paths = _with_keys(paths)
+        components["securitySchemes"] = {"apiKey": {
+            "type": "http", "scheme": "bearer",
+            "description": "an API key, as `docsearch key add` makes them; the form's pages also take the cookie "
+                           "that /sign-in sets"}}
+        keys = {"security": [{"apiKey": []}]}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -255,12 +315,15 @@ def document(max_chars: int = limits.MAX_QUERY_CHARS, max_body: int = limits.MAX
             "description": "Semantic search over a folder of documents. "
                            "Every error is JSON: {\"error\": \"what is wrong\", \"status\": N}.",
         },
-        "paths": _paths(max_chars, max_body),
-        "components": {"schemas": {**_search_schemas(max_chars), **_other_schemas()}, "responses": _responses()},
+        **keys,
+        "paths": paths,
+        "components": components,
     }
 
 
 @bp.route("/openapi.json")
 def openapi_json():
-    """Serve the OpenAPI document with this app's limits."""
-    return document(limits.MAX_QUERY_CHARS, current_app.config["MAX_CONTENT_LENGTH"])
+    """Serve the OpenAPI document with this app's limits, its keys and its metrics."""
+    state = current_app.extensions["docsearch"]
+    return document(limits.MAX_QUERY_CHARS, current_app.config["MAX_CONTENT_LENGTH"], keyed=bool(state.get("keys")),
+                    metrics="metrics" in state)

@@ -18,6 +18,7 @@ from docsearch.index.errors import DocsearchError
 from . import get_searcher
 from .errors import error_response, handle_errors
 from .highlight import mark
+from .metrics import observe
 from .request import (DEFAULT_K, MAX_ID, MAX_K, MAX_QUERY_CHARS, MODES, BadQuery, SearchRequest, SimilarRequest,
                       whole_number)
 
@@ -76,12 +77,13 @@ def results_page(asked: SearchRequest | SimilarRequest, page: int) -> ResultsPag
     searcher = get_searcher()
     last = page * asked.k
     if isinstance(asked, SimilarRequest):
-        hits, like = searcher.similar(replace(asked, k=min(last + 1, MAX_K))).hits, searcher.passage(asked.id)
-        low_confidence = False
+        answer, like = searcher.similar(replace(asked, k=min(last + 1, MAX_K))), searcher.passage(asked.id)
     else:
-        hits, like = searcher.search(replace(asked, k=min(last + 1, MAX_K))).hits, None
-        # Judged on the first page's hits, as the API judges them, so every page says the same.
-        low_confidence = searcher.is_low_confidence(asked.q, hits[:asked.k])
+        answer, like = searcher.search(replace(asked, k=min(last + 1, MAX_K))), None
+    observe(answer)
+    hits = answer.hits
+    # Judged on the first page's hits, as the API judges them, so every page says the same.
+    low_confidence = isinstance(asked, SearchRequest) and searcher.is_low_confidence(asked.q, hits[:asked.k])
     more = len(hits) > last
     if more:
         end = None

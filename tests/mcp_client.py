@@ -13,6 +13,7 @@ from pathlib import Path
 
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
+from mcp.client.streamable_http import create_mcp_http_client, streamable_http_client
 
 from .server_process import serving
 
@@ -66,8 +67,9 @@ def over_stdio(portal, args: list[str], log: Path):
 
 
 @contextmanager
-def over_http(portal, args: list[str], log: Path):
-    """Start `docsearch mcp --http ARGS` on a free loopback port; yield an Agent and the server's base URL."""
+def over_http(portal, args: list[str], log: Path, headers: dict[str, str] | None = None):
+    """Start `docsearch mcp --http ARGS` on a free loopback port; yield an Agent (sending headers) and the base URL."""
     with serving([*args, "--http"], log, command=("mcp",)) as base:
-        with portal.wrap_async_context_manager(Client(base + "/mcp", read_timeout_seconds=120)) as client:
+        transport = streamable_http_client(base + "/mcp", http_client=create_mcp_http_client(headers=headers))
+        with portal.wrap_async_context_manager(Client(transport, read_timeout_seconds=120)) as client:
             yield Agent(portal, client), base

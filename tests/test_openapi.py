@@ -48,7 +48,22 @@ SCHEMATHESIS_RUNS = [
     ("POST", "/api/similar", NEGATIVE, 60),
 ]
 HOSTILE_RUNS = {"query_strings": 200, "json_bodies": 220, "methods_and_paths": 100}
-FUZZ_TESTS = len(SCHEMATHESIS_RUNS) + len(HOSTILE_RUNS)
+# The same document and app with an API key: schemathesis sends no key or random ones (401s), or the key.
+KEYED_RUNS = [
+    ("GET", "/api/search", POSITIVE, 60),
+    ("POST", "/api/search", NEGATIVE, 40),
+    ("POST", "/api/similar", POSITIVE, 30),
+    ("GET", "/", POSITIVE, 30),
+    ("GET", "/doc/{file_id}", POSITIVE, 20),
+    ("GET", "/metrics", POSITIVE, 15),
+    ("GET", "/openapi.json", POSITIVE, 10),
+    ("POST", "/sign-in", POSITIVE, 20),
+    ("POST", "/sign-in", NEGATIVE, 20),
+]
+KEYED_HOSTILE_RUNS = 150
+FUZZ_TESTS = len(SCHEMATHESIS_RUNS) + len(HOSTILE_RUNS) + len(KEYED_RUNS) + 1
+KEY = "ds_fuzzing-key-0123456789abcdefghij"
+OPEN_TO_ALL = ("/healthz", "/sign-in", "/sign-out")
 SENT: list[int] = []  # the requests each fuzz test of this run sent
 
 
@@ -95,8 +110,9 @@ class Contract:
         """Return the JSON pointer of the response the document declares, following $refs."""
         operation = self.document["paths"].get(path, {}).get(method.lower())
         if operation is None:
-            assert status in (404, 405), f"{method} {path}: undocumented endpoint answered {status}"
-            pointer = "/components/responses/Error"
+            keyed = "security" in self.document  # a server with keys tells a client without one nothing, not even 404
+            assert status in (404, 405) or (keyed and status == 401), f"{method} {path}: undocumented, answered {status}"
+            pointer = "/components/responses/" + ("Unauthorized" if status == 401 else "Error")
         else:
             assert str(status) in operation["responses"], f"{method} {path}: status {status} is not declared"
             pointer = f"/paths/{_escape(path)}/{method.lower()}/responses/{status}"
@@ -110,7 +126,7 @@ class Contract:
         where = f"{method} {path} {repr(sent)[:300]} -> {status}: {body[:300]!r}"
         assert status < 500, where
         assert all(name in headers for name in SECURITY_HEADERS), where
-        if status in (301, 302, 307, 308):  # werkzeug merging slashes: same host, never elsewhere
+        if status in (301, 302, 303, 307, 308):  # werkzeug merging slashes, or signed in: same host, never elsewhere
             assert urlsplit(headers["location"]).netloc in ("", "localhost"), where
             return None
         if path.startswith("/static/") and status == 200:
@@ -165,6 +181,23 @@ def contract(client):
     return Contract(client.get("/openapi.json").get_json())
 
 
+@pytest.fixture()
+def keyed_app(docs_index, encoder, searcher):
+    """The app over the demo corpus index with one API key, KEY."""
+    from docsearch.search import create_app
+    from docsearch.search.config import Config
+
+    app = create_app(Config.load({"index_dir": docs_index, "api_keys": KEY}, environ={}), encoder=encoder)
+    app.extensions["docsearch"]["searcher"] = searcher
+    return app
+
+
+@pytest.fixture()
+def keyed_contract(keyed_app):
+    """The keyed app's OpenAPI document (which needs the key too), as a response checker."""
+    return Contract(keyed_app.test_client().get("/openapi.json", headers={"Authorization": f"Bearer {KEY}"}).get_json())
+
+
 def sent_at_least(contract: Contract, examples: int) -> None:
     """Assert that a fuzz test sent (and checked) at least its number of requests, and count them."""
     assert contract.sent >= examples
@@ -180,7 +213,8 @@ def test_openapi_json_is_a_valid_openapi_document(client):
     document = response.get_json()
     validate_openapi(document)
     assert document["openapi"].startswith("3.")
-    assert set(document["paths"]) == {"/api/search", "/api/similar", "/healthz", "/", "/openapi.json", "/doc/{file_id}"}
+    assert set(document["paths"]) == {"/api/search", "/api/similar", "/healthz", "/", "/openapi.json", "/doc/{file_id}",
+                                      "/metrics"}
     assert set(document["paths"]["/api/search"]) == {"get", "post"}
     schema = schemathesis.openapi.from_dict(document)
     assert {op.ok().label for op in schema.get_all_operations()} >= {
@@ -215,6 +249,20 @@ def test_document_limits_match_the_code(client, contract):
     at_limit = json.dumps({"q": "Iraq"}).encode().ljust(limit)
     assert contract.request(client, "POST", "/api/search", data=at_limit, content_type=JSON)[0].status_code == 200
     assert contract.request(client, "POST", "/api/search", data=at_limit + b" ", content_type=JSON)[0].status_code == 413
+
+
+def test_keyed_document_declares_the_401s_and_the_key(keyed_contract):
+    document = keyed_contract.document
+    validate_openapi(document)
+    assert document["security"] == [{"apiKey": []}]
+    assert document["components"]["securitySchemes"]["apiKey"] == {**document["components"]["securitySchemes"]["apiKey"],
+                                                                   "type": "http", "scheme": "bearer"}
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if path in OPEN_TO_ALL:
+                assert operation["security"] == [], (method, path)
+            else:
+                assert "401" in operation["responses"] and "security" not in operation, (method, path)
 
 
 def test_responses_match_the_declared_schemas(client, contract):
@@ -273,6 +321,68 @@ def test_generated_requests_get_declared_answers(app, contract, method, path, mo
 
     run()
     sent_at_least(contract, examples)
+
+
+@pytest.mark.parametrize("method, path, mode, examples", KEYED_RUNS, ids=lambda v: str(v))
+def test_generated_requests_to_a_keyed_app_get_declared_answers(keyed_app, keyed_contract, method, path, mode, examples):
+    schema = schemathesis.openapi.from_wsgi("/openapi.json", keyed_app, headers={"Authorization": f"Bearer {KEY}"})
+    operation = schema[path][method]
+
+    @fuzz_settings(examples)
+    @given(case=operation.as_strategy(generation_mode=mode), with_key=st.booleans())
+    def run(case, with_key):
+        assume(mode is NEGATIVE or not isinstance(case.body, dict)
+               or not any(isinstance(case.body.get(name), float) for name in ("k", "id")))
+        if with_key:  # in place of any Authorization header schemathesis made up, whatever its case
+            case.headers = {name: value for name, value in (case.headers or {}).items()
+                            if name.lower() != "authorization"}
+            case.headers["Authorization"] = f"Bearer {KEY}"
+        response = case.call()
+        sent = next((value for name, value in (case.headers or {}).items() if name.lower() == "authorization"), None)
+        found_headers = {name: values[0] for name, values in response.headers.items()}
+        keyed_contract.check(method, path, response.status_code, found_headers, response.content, (sent, case.query))
+        if path in OPEN_TO_ALL:
+            return
+        assert (response.status_code == 401) == (sent != f"Bearer {KEY}"), (sent, response.status_code)
+        fields = case.body if isinstance(case.body, dict) else case.query or {}
+        if with_key and mode is POSITIVE:  # valid by the document, with the key: the code must take it
+            assert response.status_code == 200 or (response.status_code == 404 and (
+                "id" in fields or "file_id" in (case.path_parameters or {}) or "like" in fields)), response.content[:300]
+
+    run()
+    sent_at_least(keyed_contract, examples)
+
+
+AUTHORIZATION = st.one_of(
+    st.none(), st.just(f"Bearer {KEY}"), st.just(f"bearer {KEY}"), st.just(f"Bearer {KEY}x"), st.just(KEY),
+    st.just(f"Basic {KEY}"), st.just("Bearer"), st.just("Bearer "), st.just(f"Bearer {KEY[:-1]}"),
+    st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=60),
+)
+COOKIE_VALUE = st.one_of(st.none(), st.just(KEY), st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E,
+                                                                          exclude_characters=";,\\\""), max_size=80))
+
+
+def test_hostile_requests_to_a_keyed_app(keyed_app, keyed_contract):
+    """Random keys, headers and cookies: a 401 unless the key is right, wherever it is sent."""
+    client = keyed_app.test_client()
+    paths = st.sampled_from(["/api/search", "/api/similar", "/", "/metrics", "/openapi.json", "/healthz",
+                             "/sign-in", *ODD_PATHS])
+
+    @fuzz_settings(KEYED_HOSTILE_RUNS)
+    @given(path=paths, query=QUERY, authorization=AUTHORIZATION, cookie=COOKIE_VALUE)
+    def run(path, query, authorization, cookie):
+        headers = {} if authorization is None else {"Authorization": authorization}
+        if cookie is not None:
+            headers["Cookie"] = f"docsearch_session={cookie}"
+        response, _ = keyed_contract.request(client, "GET", path, query_string=query, headers=headers)
+        open_to_all = path in OPEN_TO_ALL or (path.startswith("/static/") and response.status_code in (200, 404))
+        keyed = authorization is not None and authorization.strip().lower() == f"bearer {KEY}".lower() \
+            and authorization.split(None, 1)[1:] == [KEY]
+        if not open_to_all:
+            assert (response.status_code == 401) == (not keyed), (path, authorization, cookie, response.status_code)
+
+    run()
+    sent_at_least(keyed_contract, KEYED_HOSTILE_RUNS)
 
 
 # --- hostile requests written by hand -------------------------------------------------------------
