@@ -8,10 +8,11 @@ from .corpus import SourceFile, Skipped, read_corpus, read_text
 from .embed import DEFAULT_MODEL, Encoder
 from .errors import CorpusNotFound, DocsearchError, IndexMismatch, IndexNotFound, ModelLoadError
 from .manifest import Manifest
-from .passages import Passage, split_passages
+from .extract import Block, Extracted, Unreadable
+from .passages import Passage, retrieval_text, split_document, split_passages
 
 __all__ = [
-    "BuildReport", "build_documents", "CorpusNotFound", "DEFAULT_MODEL", "DocsearchError", "Encoder", "IndexMismatch",
+    "Block", "BuildReport", "build_documents", "Extracted", "Unreadable", "retrieval_text", "split_document", "CorpusNotFound", "DEFAULT_MODEL", "DocsearchError", "Encoder", "IndexMismatch",
     "IndexNotFound", "Manifest", "ModelLoadError", "Passage", "Skipped", "SourceFile", "build_index",
     "read_corpus", "read_text", "split_passages",
 ]

@@ -19,7 +19,7 @@ from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from .lexical import SETTINGS as LEXICAL_SETTINGS
 from .lock import IndexLock
 from .manifest import FORMAT_VERSION, MANIFEST_NAME, Manifest
-from .passages import MIN_WORDS, Passage, split_passages, whole_passage
+from .passages import MIN_WORDS, Passage, retrieval_text, split_document, split_passages, whole_passage
 from .store import PreviousIndex, current_generation, next_generation, vector_index_kind, verify_generation, write_index
 from .vectors import StoreConfig
 
@@ -153,6 +153,8 @@ def _split(f: SourceFile, encoder: Encoder, wanted: dict) -> list[Passage]:
     """Split one document as the index's settings say."""
     if wanted["chunking"] == "whole":
         return whole_passage(f.path, f.text)
+    if f.document is not None:  # read from a folder: blocks, sections and pages known
+        return split_document(f.path, f.document, encoder.token_starts, wanted["max_passage_tokens"], wanted["min_words"])
     return split_passages(f.path, f.text, encoder.token_starts, wanted["max_passage_tokens"], wanted["min_words"])
 
 
@@ -182,7 +184,7 @@ def _sync(files, index_dir, skipped, encoder, wanted, storage, store, previous, 
         report.manifest, report.written = previous.manifest, False
         report.generation_dir = current_generation(index_dir)
         return report
-    fresh = [p.text for passages, vectors in segments if vectors is None for p in passages]
+    fresh = [retrieval_text(p) for passages, vectors in segments if vectors is None for p in passages]
     report.embedded = len(fresh)
     done = 0
 

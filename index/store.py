@@ -34,7 +34,7 @@ from .corpus import Skipped, SourceFile
 from .errors import IndexCorrupt, IndexMismatch, IndexNotFound
 from .lexical import LEXICAL_DIR, write_lexical
 from .manifest import MANIFEST_NAME, Manifest
-from .passages import Passage
+from .passages import Passage, retrieval_text
 from .vectors import FaissStore, VectorStore
 
 CURRENT = "CURRENT"
@@ -58,7 +58,13 @@ CREATE TABLE passages (
     end INTEGER NOT NULL,
     line_start INTEGER NOT NULL,
     line_end INTEGER NOT NULL,
-    text TEXT NOT NULL
+    text TEXT NOT NULL,
+    -- what retrieval_text(passage) needs besides the text, so an unchanged file is not split again
+    section TEXT NOT NULL DEFAULT '',
+    context TEXT NOT NULL DEFAULT '',
+    page INTEGER,
+    page_end INTEGER,
+    title TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE skipped (path TEXT NOT NULL, reason TEXT NOT NULL);
 """
@@ -107,9 +113,10 @@ def _write_db(path: Path, files: Sequence[SourceFile], passages: Sequence[Passag
                 (file_id, f.path, f.sha256, f.size, f.encoding, counts.get(f.path, 0)),
             )
         db.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                (pid, file_ids[p.source], p.number, p.start, p.end, p.line_start, p.line_end, p.text)
+                (pid, file_ids[p.source], p.number, p.start, p.end, p.line_start, p.line_end, p.text,
+                 p.section, p.context, p.page, p.page_end, p.title)
                 for pid, p in enumerate(passages, start=1)
             ),
         )
@@ -240,7 +247,7 @@ def write_index(
     _crash_point("folder")
     _write_db(folder / DB_NAME, files, passages, skipped)
     _crash_point("database")
-    lexical = write_lexical(folder / LEXICAL_DIR, [p.text for p in passages])
+    lexical = write_lexical(folder / LEXICAL_DIR, [retrieval_text(p) for p in passages])
     _crash_point("lexical")
     names = [DB_NAME, *(path.relative_to(folder).as_posix() for path in lexical)]
     if manifest.vector_store == "milvus":
@@ -327,6 +334,9 @@ class PreviousIndex:
             )
         }
         self.skipped = set(self._db.execute("SELECT path, reason FROM skipped"))
+        # Passages stored before sections and pages existed cannot be reused: this raises, and the build
+        # starts afresh (the format version should say so; left to the index format's owner).
+        self._db.execute("SELECT section, context, page, page_end, title FROM passages LIMIT 0")
         self._store = None
         if manifest.vector_store == "milvus":
             self._store, self._vectors = open_vectors(folder, manifest), None
@@ -342,13 +352,13 @@ class PreviousIndex:
         """Return a file's stored passages and their vectors."""
         first, last = self._ranges.get(path, (0, -1))
         rows = self._db.execute(
-            "SELECT id, number, text, start, end, line_start, line_end FROM passages "
-            "WHERE id BETWEEN ? AND ? ORDER BY number",
+            "SELECT id, number, text, start, end, line_start, line_end, section, context, page, page_end, title "
+            "FROM passages WHERE id BETWEEN ? AND ? ORDER BY number",
             (first, last),
         ).fetchall()
         if len(rows) != last - first + 1:
             raise IndexCorrupt(f"the passages of {path} are not stored together; rebuild with `docsearch index --full`")
-        passages = [Passage(path, number, text, start, end, a, b) for _, number, text, start, end, a, b in rows]
+        passages = [Passage(path, *row[1:]) for row in rows]
         if self._store is not None:
             return passages, self._store.vectors([pid for pid, *_ in rows])
         rows_at = np.array([pid - 1 for pid, *_ in rows], dtype=np.int64)
