@@ -21,6 +21,9 @@ COMPOUND_TAILS = frozenset(
 )
 WRAPPED_SHARE = 0.75  # a block whose line breaks are at least this often wraps is one paragraph
 WIDTH_QUANTILE = 0.9  # the wrap width is taken near the longest lines, not at one stray long URL
+# Text is hard-wrapped at 72 to 100 columns, rarely wider; lines longer than this are paragraphs written
+# one per line (without it, the longer of two such lines always looks wrapped).
+MAX_WRAP_WIDTH = 132
 
 
 def first_word(line: str) -> str:
@@ -46,7 +49,7 @@ def is_wrap(line: str, following: str, width: int) -> bool:
 
 def looks_wrapped(lines: Sequence[str], width: int) -> bool:
     """Tell whether consecutive lines are one paragraph wrapped near width, not a paragraph each."""
-    if len(lines) < 2 or width <= 0:
+    if len(lines) < 2 or not 0 < width <= MAX_WRAP_WIDTH:
         return False
     breaks = [is_wrap(a, b, width) for a, b in zip(lines, lines[1:])]
     return sum(breaks) >= WRAPPED_SHARE * len(breaks)

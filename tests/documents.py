@@ -210,3 +210,22 @@ subprocess.run([".venv/bin/pip", "install", "-e", ".[test]"], check=True)
 | timeout | 60 | seconds one file may take before it is skipped |
 | memory | 1024 | megabytes a worker may add while it extracts |
 """
+
+
+LONG_WORDS = ("characterization pharmacological epidemiological interventions macromolecular computational "
+              "representation considerations experimental verification approximately investigation "
+              "environmental measurements temperature population").split()
+SHORT_WORDS = "the of a and in to was for with on by at from each new old red sea map".split()
+
+
+def prose(paragraphs: int, words: int = 60, seed: int = 1) -> list[str]:
+    """Return paragraphs of made-up sentences, rich in long words a typesetter hyphenates."""
+    import random
+
+    rng = random.Random(seed)
+    found = []
+    for _ in range(paragraphs):
+        picked = [rng.choice(LONG_WORDS if rng.random() < 0.4 else SHORT_WORDS) for _ in range(words)]
+        sentences = [" ".join(picked[i:i + 12]).capitalize() + "." for i in range(0, words, 12)]
+        found.append(" ".join(sentences))
+    return found

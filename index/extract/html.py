@@ -106,6 +106,8 @@ def extract(raw: bytes, paragraphs: str = "auto") -> Extracted:
             blocks.append(Block(length, length + len(text), BLOCK_TAGS.get(tag, "paragraph"),
                                 tuple(n for _, n in headings), context))
         length += len(text)
+    if not blocks:
+        raise Unreadable("no main text found in the page")
     metadata = trafilatura.extract_metadata(raw)
     title = (metadata.title if metadata and metadata.title else "") or (headings[0][1] if headings else "")
     return Extracted("".join(parts), title, blocks, extractor=version())

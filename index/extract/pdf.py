@@ -26,6 +26,8 @@ PAGE_NUMBER = re.compile(r"^\W*(?:page|p\.|seite|pagina)?\s*\d{1,4}(?:\s*(?:of|/
 WORD_AT_END = re.compile(r"([^\W\d_]+)-$")
 WORD_AT_START = re.compile(r"([^\W\d_]+)")
 SPACES = re.compile(r"[ \t\u00a0]+")
+LINE_SEGMENT = re.compile(r"[^\r\n\ufffe]+\ufffe?")
+PARAGRAPH_GAP = 1.35  # a gap above a line this many times the page's usual line pitch starts a paragraph
 EDGE_LINES = 3  # lines at the top and bottom of a page that may be running headers or footers
 REPEAT_SHARE = 0.5  # a line on at least this share of pages (and on 2 at least) is a running header
 SHORT_LINE = 0.8  # a line shorter than this share of the page's width ends its paragraph
@@ -52,18 +54,29 @@ def _open(raw: bytes):
         raise Unreadable(f"not a readable PDF ({detail.group() if detail else message.rstrip('.')})") from None
 
 
-def page_lines(raw: bytes) -> tuple[list[list[str]], dict]:
-    """Return each page's lines of text, as PDFium reads them, and the document's metadata."""
+def _lines(textpage) -> list[tuple[str, float]]:
+    """Return a page's lines with the height of each line's top, as PDFium reads them."""
+    text = textpage.get_text_range()
+    lines = []
+    for match in LINE_SEGMENT.finditer(text):  # PDFium joins a line ending in a hyphen to the next: split them
+        line = SPACES.sub(" ", match.group().replace(HYPHEN_MARK, "-")).strip()
+        if line:
+            first = range(match.start(), min(match.end(), match.start() + 8))
+            lines.append((line, max(textpage.get_charbox(i)[3] for i in first)))
+    return lines
+
+
+def page_lines(raw: bytes) -> tuple[list[list[tuple[str, float]]], dict]:
+    """Return each page's lines, with the height of their tops, and the document's metadata."""
     document = _open(raw)
     try:
         pages = []
         for page in document:
             textpage = page.get_textpage()
-            text = textpage.get_text_range().replace(HYPHEN_MARK, "-\n")
+            pages.append(_lines(textpage))
             textpage.close()
             page.close()
-            pages.append([SPACES.sub(" ", line).strip() for line in re.split(r"\r\n|\r|\n", text)])
-        return [[line for line in lines if line] for lines in pages], document.get_metadata_dict()
+        return pages, document.get_metadata_dict()
     finally:
         document.close()
 
@@ -73,13 +86,13 @@ def _shape(line: str) -> str:
     return re.sub(r"\d+", "#", line.lower())
 
 
-def _edges(lines: list[str]) -> set[tuple[int, str]]:
+def _edges(lines: list[tuple[str, float]]) -> set[tuple[int, str]]:
     """Return the lines at a page's edges with their place: 0, 1, 2 from the top, -1, -2, -3 from the bottom."""
-    top = {(i, _shape(line)) for i, line in enumerate(lines[:EDGE_LINES])}
-    return top | {(-1 - i, _shape(line)) for i, line in enumerate(reversed(lines[-EDGE_LINES:]))}
+    top = {(i, _shape(line)) for i, (line, _) in enumerate(lines[:EDGE_LINES])}
+    return top | {(-1 - i, _shape(line)) for i, (line, _) in enumerate(reversed(lines[-EDGE_LINES:]))}
 
 
-def drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
+def drop_running_lines(pages: list[list[tuple[str, float]]]) -> list[list[tuple[str, float]]]:
     """Remove running headers and footers (lines repeating at one place on most pages) and page numbers."""
     counts = Counter(edge for lines in pages for edge in _edges(lines))
     needed = max(2, REPEAT_SHARE * len(pages))
@@ -88,25 +101,38 @@ def drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
     for lines in pages:
         drop = {place for place, shape in _edges(lines) if (place, shape) in running}
         drop |= {place for place in (0, 1, -1, -2) if -len(lines) <= place < len(lines)
-                 and PAGE_NUMBER.match(lines[place])}
+                 and PAGE_NUMBER.match(lines[place][0])}
         cleaned.append([line for i, line in enumerate(lines) if i not in drop and i - len(lines) not in drop])
     return cleaned
 
 
-def build_text(pages: list[list[str]]) -> tuple[str, list[tuple[int, int]], tuple[int, ...]]:
+def paragraph_starts(lines: list[tuple[str, float]]) -> list[bool]:
+    """Tell, for each line of a page, whether a gap wider than the usual line pitch comes above it."""
+    gaps = [above - below for (_, above), (_, below) in zip(lines, lines[1:])]
+    usual = sorted(g for g in gaps if g > 0)
+    pitch = usual[len(usual) // 2] if usual else 0
+    return [False] + [pitch > 0 and gap > PARAGRAPH_GAP * pitch for gap in gaps]
+
+
+def build_text(pages: list[list[tuple[str, float]]]) -> tuple[str, list[tuple[int, int]], tuple[int, ...]]:
     """Join lines into paragraphs: return the text, the paragraph spans and where each page begins."""
-    width = wrap_width([len(line) for lines in pages for line in lines])
-    lexicon = lexicon_of("\n".join(line for lines in pages for line in lines))
+    width = wrap_width([len(line) for lines in pages for line, _ in lines])
+    lexicon = lexicon_of("\n".join(line for lines in pages for line, _ in lines))
     parts: list[str] = []
     spans: list[tuple[int, int]] = []
     starts: list[int] = []
     length, paragraph_start = 0, None
     for lines in pages:
         page_start = None
-        for line in lines:
+        for (line, _), new_paragraph in zip(lines, paragraph_starts(lines)):
+            if new_paragraph and paragraph_start is not None:
+                spans.append((paragraph_start, length))
+                parts.append("\n\n")
+                length += 2
+                paragraph_start = None
             if paragraph_start is None:
                 paragraph_start = length
-            elif not _joins_broken_word(parts[-1], line, lexicon):
+            elif not _joins_broken_word(parts[-1], line):
                 parts.append(" ")
                 length += 1
             elif not keeps_hyphen(WORD_AT_END.search(parts[-1])[1], WORD_AT_START.match(line)[1], lexicon):
@@ -127,7 +153,7 @@ def build_text(pages: list[list[str]]) -> tuple[str, list[tuple[int, int]], tupl
     return "".join(parts), spans, tuple(starts)
 
 
-def _joins_broken_word(previous: str, line: str, lexicon) -> bool:
+def _joins_broken_word(previous: str, line: str) -> bool:
     """Tell whether previous ends with a hyphenated word that line goes on with."""
     return previous.endswith("-") and bool(WORD_AT_END.search(previous)) and bool(WORD_AT_START.match(line))
 
