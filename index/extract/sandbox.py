@@ -67,7 +67,7 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
-def _serve(conn, memory_mb: int) -> None:
+def serve(conn, memory_mb: int) -> None:
     """Worker loop: extract each job received and send back the document or the reason to skip it."""
     import importlib
 
@@ -106,7 +106,7 @@ class _Worker:
         # The parent's import path, so the worker finds this package (and a test's own extractors).
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__, str(theirs.fileno()), str(memory_mb)],
+            [sys.executable, "-m", f"{__package__}.worker", str(theirs.fileno()), str(memory_mb)],
             pass_fds=(theirs.fileno(),), env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
         )
         theirs.close()
@@ -204,7 +204,3 @@ class Sandbox:
                 raise DocsearchError(f"extraction workers cannot start ({reason}); see the log")
             log.warning("an extraction worker died before its first job: %s", reason)
         self._replace(worker)
-
-
-if __name__ == "__main__":  # a worker: python -m <this module> SOCKET_FD MEMORY_MB
-    _serve(Connection(int(sys.argv[1])), int(sys.argv[2]))

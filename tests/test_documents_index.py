@@ -1,0 +1,117 @@
+"""A folder mixing every format, indexed end to end: exact places, pages, sections, skips with reasons."""
+
+import sqlite3
+import textwrap
+
+import pytest
+
+from index import build_index
+from index.extract import extract
+from index.store import DB_NAME, current_generation
+
+from .documents import (MARKDOWN, corrupt_pdf_bytes, docx_bytes, html_page, nested_html, pdf_bytes, prose,
+                        scanned_pdf_bytes, zip_bomb_docx)
+
+WRAPPED = "\n\n".join(textwrap.fill(p, 70) for p in prose(3, seed=7)) + "\n"
+HOSTILE = {
+    "scanned.pdf": (scanned_pdf_bytes, "no text layer (scanned?)"),
+    "locked.pdf": (lambda: pdf_bytes(prose(1), encrypt="pw"), "encrypted PDF (it needs a password)"),
+    "broken.pdf": (corrupt_pdf_bytes, "not a readable PDF"),
+    "bomb.docx": (lambda: zip_bomb_docx(8), "zip bomb?"),
+    "deep.html": (lambda: nested_html(200_000), ""),
+}
+
+
+def write_folder(root):
+    (root / "notes.txt").write_text("Harbour notes\n\n" + WRAPPED)
+    (root / "guide.md").write_text(MARKDOWN.replace("## Settings", "## Zanzibar settings"))
+    (root / "paper.pdf").write_bytes(pdf_bytes(prose(12, seed=3), title="Gauge records", header="Running head"))
+    (root / "page.html").write_text(html_page("Lighthouse keepers", "<h2>Duties</h2><p>" + prose(1, seed=5)[0] + "</p>"))
+    (root / "report.docx").write_bytes(docx_bytes("Annual report", [("heading1", "Results"), ("paragraph", prose(1, seed=9)[0])]))
+    for name, (make, _) in HOSTILE.items():
+        (root / name).write_bytes(make())
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory, encoder):
+    base = tmp_path_factory.mktemp("mixed")
+    root = base / "corpus"
+    root.mkdir()
+    write_folder(root)
+    report = build_index(root, base / "index", encoder=encoder)
+    return root, base / "index", report
+
+
+def rows(index_dir, sql):
+    db = sqlite3.connect(current_generation(index_dir) / DB_NAME)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+def test_readable_files_are_indexed_and_hostile_ones_skipped_with_reasons(mixed):
+    _, index_dir, report = mixed
+    assert {p for (p,) in rows(index_dir, "SELECT path FROM files")} == {
+        "notes.txt", "guide.md", "paper.pdf", "page.html", "report.docx"}
+    reasons = {s.path: s.reason for s in report.skipped}
+    assert set(reasons) == set(HOSTILE)
+    for name, (_, reason) in HOSTILE.items():
+        assert reasons[name].startswith(reason) and reasons[name], name
+
+
+def test_every_stored_passage_is_the_exact_slice_of_its_document(mixed):
+    root, index_dir, _ = mixed
+    texts = {}
+    for path, start, end, text in rows(index_dir, "SELECT f.path, p.start, p.end, p.text FROM passages p "
+                                                  "JOIN files f ON f.id = p.file_id"):
+        if path not in texts:
+            suffix = path[path.rfind("."):]
+            raw = (root / path).read_bytes()
+            texts[path] = extract(raw.decode("utf-8") if suffix in (".txt", ".md") else raw, suffix).text
+        assert texts[path][start:end] == text, path
+    assert len(texts) == 5
+
+
+def test_pdf_passages_have_valid_pages_and_others_none(mixed):
+    root, index_dir, _ = mixed
+    pages = len(extract((root / "paper.pdf").read_bytes(), ".pdf").pages)
+    found = rows(index_dir, "SELECT f.path, p.page, p.page_end FROM passages p JOIN files f ON f.id = p.file_id")
+    pdf = [(page, end) for path, page, end in found if path == "paper.pdf"]
+    assert pages >= 2 and {page for page, _ in pdf} <= set(range(1, pages + 1)) and len({p for p, _ in pdf}) > 1
+    assert all(end is None or end > page for page, end in pdf)
+    assert all(page is None for path, page, _ in found if path != "paper.pdf")
+    assert not rows(index_dir, "SELECT 1 FROM passages WHERE text LIKE '%Running head%' OR text LIKE '%Subscribe%'")
+
+
+def test_sections_and_titles_are_stored(mixed):
+    _, index_dir, _ = mixed
+    found = dict(rows(index_dir, "SELECT f.path, group_concat(DISTINCT p.section) FROM passages p "
+                                 "JOIN files f ON f.id = p.file_id GROUP BY f.path"))
+    assert "Packaging guide \u203a Zanzibar settings" in found["guide.md"]
+    assert found["page.html"] == "Lighthouse keepers \u203a Duties"
+    assert found["report.docx"] == "Annual report \u203a Results"
+    titles = dict(rows(index_dir, "SELECT DISTINCT f.path, p.title FROM passages p JOIN files f ON f.id = p.file_id"))
+    assert titles == {"notes.txt": "Harbour notes", "guide.md": "Front matter title", "paper.pdf": "Gauge records",
+                      "page.html": "Lighthouse keepers", "report.docx": "Annual report"}
+
+
+def test_a_sync_reuses_passages_and_still_indexes_their_sections(mixed, tmp_path, encoder):
+    """The BM25 text of a reused passage is rebuilt from what the index stores (its section included)."""
+    import shutil
+
+    from search.engine import Searcher
+
+    root, index_dir, _ = mixed
+    copy_root, copy_index = tmp_path / "corpus", tmp_path / "index"
+    shutil.copytree(root, copy_root)
+    shutil.copytree(index_dir, copy_index)
+    (copy_root / "notes.txt").write_text("Harbour notes\n\nA new paragraph replaces the old wrapped text here.\n")
+    report = build_index(copy_root, copy_index, encoder=encoder)
+    assert report.changed == ["notes.txt"] and report.unchanged == 4 and report.written
+    searcher = Searcher.load(copy_index, encoder=encoder)
+    try:
+        hits = searcher.search("Zanzibar", k=3, mode="lexical")  # a word only in a heading
+        assert hits and hits[0].source == "guide.md"
+    finally:
+        searcher.close()
