@@ -145,10 +145,16 @@ def zip_bomb_docx(megabytes: int = 1024) -> bytes:
 BOILERPLATE_WORDS = ("Subscribe", "cookies", "Trending", "Copyright", "Sign in")
 
 
-def html_page(title: str, article: str, boilerplate: bool = True) -> str:
-    """Wrap an article's HTML in a page with navigation, a cookie banner, a sidebar, a footer and scripts."""
+def html_page(title: str, article: str, boilerplate: bool = True, layout: str = "semantic") -> str:
+    """Wrap an article's HTML in a page with navigation, a cookie banner, a sidebar, a footer and scripts.
+
+    ``layout="divs"`` builds the same page from <div>s only, as older sites do, with no
+    <nav>, <article>, <aside> or <footer> for an extractor to go by.
+    """
     if not boilerplate:
         return f"<!doctype html><html><head><title>{title}</title></head><body>{article}</body></html>"
+    if layout == "divs":
+        return _div_page(title, article)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{title} | The Daily Example</title>
 <style>body {{ font-family: serif; }} .banner {{ position: fixed; }}</style>
@@ -169,6 +175,24 @@ to browse you accept our use of cookies. <a href="/privacy">Privacy policy</a> <
 <a href="/contact">Contact us</a> | <a href="/ads">Advertise</a></p></footer>
 <script>document.querySelector('.cookie-banner').style.display = 'block';</script>
 </body></html>"""
+
+
+def _div_page(title: str, article: str) -> str:
+    """Return the boilerplate page of html_page built from <div>s only."""
+    links = "".join(f'<div class="item"><a href="/{w.lower()}">{w}</a></div>' for w in
+                    ("Home", "World", "Science", "Subscribe", "Sign in"))
+    return f"""<html><head><title>{title} - Example Times</title>
+<script>var tracker = "tracking pixel loaded";</script></head><body>
+<div id="consent"><div>We use cookies to improve your experience. By continuing to browse you accept our use of
+cookies.</div><div class="btn">Accept all</div></div>
+<div id="top"><div class="logo">Example Times</div><div class="menu">{links}</div></div>
+<div id="wrap"><div class="col-main"><div class="headline">{title}</div>
+<div class="story">{article}</div></div>
+<div class="col-side"><div class="box"><b>Trending now</b><div><a href="/a">Ten celebrity gardens you must
+see</a></div><div><a href="/b">Stock markets rally on Friday</a></div></div>
+<div class="box">Subscribe to our newsletter for the best stories every morning.</div></div></div>
+<div id="bottom">Copyright 2026 Example Times. All rights reserved. <a href="/terms">Terms</a>
+<a href="/contact">Contact us</a></div></body></html>"""
 
 
 def nested_html(depth: int = 1_000_000) -> bytes:
