@@ -32,7 +32,7 @@ def hyphenate(text: str, every: int = 4) -> str:
 
 def pdf_bytes(paragraphs: list[str], title: str = "", header: str = "", footer_numbers: bool = True,
               hyphens: bool = True, justify: bool = True, font: Path | None = None, encrypt: str = "",
-              metadata_title: bool = True) -> bytes:
+              metadata_title: bool = True, page_format: str | tuple = "A5") -> bytes:
     """Typeset paragraphs into a PDF: running header, page numbers, justified and hyphenated lines."""
     from fpdf import FPDF
 
@@ -49,7 +49,7 @@ def pdf_bytes(paragraphs: list[str], title: str = "", header: str = "", footer_n
                 self.set_font(family, size=9)
                 self.cell(0, 10, str(self.page_no()), align="C")
 
-    pdf = Document(format="A5")
+    pdf = Document(format=page_format)
     family = "Helvetica"
     if font is not None and font.is_file():
         pdf.add_font("Body", fname=str(font))

@@ -92,3 +92,12 @@ def test_unreadable_pdfs_say_why(make, reason):
     with pytest.raises(Unreadable) as caught:
         extract(make(), ".pdf")
     assert str(caught.value).startswith(reason)
+
+
+def test_a_one_page_document_loses_its_header_and_keeps_a_wrapped_title_whole():
+    title = "Neutrophil extracellular traps enriched in oxidized mitochondrial DNA contribute to disease"
+    paragraph = prose(1, words=36, seed=4)[0]
+    doc = extract(pdf_bytes([paragraph], title=title, header=HEADER, page_format=(105, 148)), ".pdf")
+    assert len(doc.pages) == 1
+    assert [doc.text[b.start:b.end] for b in doc.blocks] == [title, paragraph]
+    assert HEADER not in doc.text
