@@ -133,7 +133,6 @@ class _Pending:
 
     path: Path
     rel: str
-    max_bytes: int
 
 
 def _read_bytes(path: Path, rel: str, max_file_bytes: int) -> bytes | Skipped:
@@ -160,18 +159,23 @@ def _read_text_file(rel: str, raw: bytes, paragraphs: str) -> SourceFile | Skipp
         log.warning("%r is not UTF-8; decoded as %s", rel, encoding)
     if not text.strip():
         return Skipped(rel, "file holds only white space")
-    document = format_of(rel).read(text, paragraphs=paragraphs)
+    fmt = format_of(rel)
+    try:
+        document = fmt.read(text, paragraphs=paragraphs)
+    except Exception as exc:  # a parser's bug on one odd file must not stop the read
+        log.exception("cannot read %r as %s", rel, fmt.name)
+        return Skipped(rel, f"cannot read as {fmt.name} ({type(exc).__name__}: {exc})")
     return SourceFile(rel, text, encoding, hashlib.sha256(raw).hexdigest(), len(raw), document)
 
 
-def _extract_all(pending: list[_Pending], entries: list, paragraphs: str, limits: Limits) -> None:
+def _extract_all(pending: list[_Pending], entries: list, paragraphs: str, limits: Limits, max_file_bytes: int) -> None:
     """Extract the pending files in the sandbox, putting each SourceFile or Skipped in its place."""
     places = {id(p): i for i, p in enumerate(entries) if isinstance(p, _Pending)}
     submitted: list[tuple[_Pending, str, int]] = []  # grows as the sandbox takes jobs, ahead of its answers
 
     def jobs():
         for item in pending:
-            raw = _read_bytes(item.path, item.rel, item.max_bytes)
+            raw = _read_bytes(item.path, item.rel, max_file_bytes)
             if isinstance(raw, Skipped):
                 entries[places[id(item)]] = raw
                 continue
@@ -210,13 +214,13 @@ def read_corpus(root: Path | str, max_file_bytes: int = MAX_FILE_BYTES, paragrap
                 entries.append(Skipped(rel, reason))
             continue
         if format_of(rel).binary:
-            entries.append(_Pending(path, rel, max_file_bytes))
+            entries.append(_Pending(path, rel))
             continue
         raw = _read_bytes(path, rel, max_file_bytes)
         entries.append(raw if isinstance(raw, Skipped) else _read_text_file(rel, raw, paragraphs))
     pending = [e for e in entries if isinstance(e, _Pending)]
     if pending:
-        _extract_all(pending, entries, paragraphs, limits or Limits())
+        _extract_all(pending, entries, paragraphs, limits or Limits(), max_file_bytes)
     for entry in entries:
         if isinstance(entry, Skipped):
             log.warning("skipped %r: %s", entry.path, entry.reason)

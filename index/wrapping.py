@@ -83,7 +83,10 @@ def unwrap(text: str, lexicon: Collection[str] = ()) -> str:
 
 
 def lexicon_of(text: str) -> set[str]:
-    """Return the lower-cased words and hyphenated compounds of a text, to judge its line-end hyphens."""
+    """Return the lower-cased words and hyphenated compounds of a text, to judge its line-end hyphens.
+
+    The parts of each compound count as words too: "example-based" vouches for "exam-/ple".
+    """
     return {w.lower() for w in re.findall(r"[^\W\d_]+(?:-[^\W\d_]+)*", text)} | {
         w.lower() for w in re.findall(r"[^\W\d_]+", text)
     }

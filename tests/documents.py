@@ -32,7 +32,7 @@ def hyphenate(text: str, every: int = 4) -> str:
 
 def pdf_bytes(paragraphs: list[str], title: str = "", header: str = "", footer_numbers: bool = True,
               hyphens: bool = True, justify: bool = True, font: Path | None = None, encrypt: str = "",
-              metadata_title: bool = True, page_format: str | tuple = "A5") -> bytes:
+              metadata_title: bool = True, page_format: str | tuple = (148, 210)) -> bytes:  # A5, in mm
     """Typeset paragraphs into a PDF: running header, page numbers, justified and hyphenated lines."""
     from fpdf import FPDF
 

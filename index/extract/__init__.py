@@ -10,6 +10,7 @@ limit (index.extract.sandbox), since their parsers read what anyone can craft.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -42,8 +43,6 @@ class Extracted:
         """Return the 1-based page holding text[offset], or None for a document without pages."""
         if not self.pages:
             return None
-        from bisect import bisect_right
-
         return max(1, bisect_right(self.pages, offset))
 
 
@@ -57,8 +56,9 @@ class Format:
 
     name: str
     read: Callable[..., Extracted]  # read(text or raw bytes, paragraphs=...) -> Extracted
-    binary: bool  # True: read gets the file's bytes; False: its decoded text
-    isolated: bool = True  # run in a sandboxed worker process (index.extract.sandbox)
+    # True: read gets the file's bytes and runs in a sandboxed worker (index.extract.sandbox);
+    # False: it gets the decoded text and runs in this process (plain text and Markdown)
+    binary: bool
     options: dict = field(default_factory=dict)
 
 
@@ -94,8 +94,8 @@ def _read_docx(source, **options) -> Extracted:
 
 # Module-level functions (not closures), so a spawned worker process can unpickle them by name.
 FORMATS: dict[str, Format] = {
-    ".txt": Format("text", _read_text, binary=False, isolated=False),
-    ".md": Format("markdown", _read_markdown, binary=False, isolated=False),
+    ".txt": Format("text", _read_text, binary=False),
+    ".md": Format("markdown", _read_markdown, binary=False),
     ".pdf": Format("pdf", _read_pdf, binary=True),
     ".html": Format("html", _read_html, binary=True),
     ".htm": Format("html", _read_html, binary=True),
