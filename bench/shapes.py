@@ -74,10 +74,10 @@ def pick_documents(dataset: Path, count: int | None) -> list[dict]:
     return sorted(keep + others[:max(0, count - len(keep))], key=lambda d: d["_id"])
 
 
-def write_shapes(documents: list[dict], out: Path) -> dict[str, float]:
-    """Write every shape's folder; return the seconds each took to write."""
+def write_shapes(documents: list[dict], out: Path, shapes: list[str]) -> dict[str, float]:
+    """Write each shape's folder; return the seconds each took to write."""
     seconds = {}
-    for shape in SHAPES:
+    for shape in shapes:
         folder = out / shape / "corpus"
         folder.mkdir(parents=True, exist_ok=True)
         began = time.perf_counter()
@@ -148,9 +148,13 @@ def main() -> None:
     if not (dataset / "corpus.jsonl").is_file():
         print(f"no BEIR dataset at {dataset} (corpus.jsonl); nothing to do")
         return
+    shapes = args.shapes.split(",")
+    unknown = set(shapes) - set(SHAPES)
+    if unknown:
+        parser.error(f"unknown shapes {', '.join(sorted(unknown))}; the shapes are {', '.join(SHAPES)}")
     documents = pick_documents(dataset, args.docs)
-    written = write_shapes(documents, out)
-    print(f"wrote {len(documents)} documents in {len(SHAPES)} shapes under {out}: "
+    written = write_shapes(documents, out, shapes)
+    print(f"wrote {len(documents)} documents in {len(shapes)} shapes under {out}: "
           + ", ".join(f"{s} {t:.0f} s" for s, t in written.items()))
     if args.no_score:
         return
@@ -158,7 +162,7 @@ def main() -> None:
     from index import Encoder
 
     encoder = Encoder()
-    rows = [score_shape(shape, out, dataset, encoder) for shape in args.shapes.split(",")]
+    rows = [score_shape(shape, out, dataset, encoder) for shape in shapes]
     keys = list(rows[0])
     print("\n| " + " | ".join(keys) + " |\n|" + "---|" * len(keys))
     for row in rows:

@@ -24,6 +24,8 @@ WIDTH_QUANTILE = 0.9  # the wrap width is taken near the longest lines, not at o
 # Text is hard-wrapped at 72 to 100 columns, rarely wider; lines longer than this are paragraphs written
 # one per line (without it, the longer of two such lines always looks wrapped).
 MAX_WRAP_WIDTH = 132
+NEAR_WIDTH = 0.8  # lines at least this share of the width count as reaching it
+LINES_NEAR_WIDTH = 3  # how many lines must reach the width before it is believed
 
 
 def first_word(line: str) -> str:
@@ -33,11 +35,17 @@ def first_word(line: str) -> str:
 
 
 def wrap_width(lengths: Sequence[int]) -> int:
-    """Return the width lines seem wrapped at: a high quantile of their lengths."""
+    """Return the width lines seem wrapped at (a high quantile of their lengths), or 0 without evidence.
+
+    A width is only evidence when several lines come close to it: of a file's two long lines, the
+    longer always "would not have fitted" the next word, wrapped or not.
+    """
     ordered = sorted(lengths)
     if not ordered:
         return 0
-    return ordered[min(len(ordered) - 1, int(WIDTH_QUANTILE * len(ordered)))]
+    width = ordered[min(len(ordered) - 1, int(WIDTH_QUANTILE * len(ordered)))]
+    near = sum(1 for n in ordered if NEAR_WIDTH * width <= n <= width)
+    return width if near >= LINES_NEAR_WIDTH else 0
 
 
 def is_wrap(line: str, following: str, width: int) -> bool:

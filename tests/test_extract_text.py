@@ -99,3 +99,10 @@ def test_the_document_itself_decides_a_hyphen():
     assert not keeps_hyphen("sea", "wall", lexicon={"seawall"})
     assert keeps_hyphen("sea", "level", lexicon={"sea-level"})
     assert unwrap("a hyphen - alone\nand a dash at the end -\nnext") == "a hyphen - alone and a dash at the end - next"
+
+
+def test_two_long_lines_are_two_paragraphs_not_one_wrapped():
+    # The longer of two lines always "would not have fitted" the next word; two lines prove no width.
+    text = ("Ocean tides are caused mainly by the gravitational pull of the Moon, with a smaller part from the Sun.\n"
+            "Spring tides happen when the Sun, the Moon and the Earth are aligned, giving the highest tides.\n")
+    assert len(spans_text(text)) == 2
