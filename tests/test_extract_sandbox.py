@@ -59,3 +59,34 @@ def test_a_dead_worker_is_replaced(hostile_read):
 def test_the_read_stays_within_the_limits(hostile_read):
     _, _, seconds = hostile_read
     assert seconds < 3 + 3 + 8  # one timeout, worker start-ups; not a hang
+
+
+def test_a_looping_worker_dies_with_its_parent(tmp_path):
+    """A parent killed mid-build leaves no worker spinning on a crafted file."""
+    import os
+    import subprocess
+    import sys
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import os, sys, threading\n"
+        f"sys.path[:0] = {sys.path!r}\n"
+        "from tests import hostile_extractors\n"
+        "from index.extract.sandbox import Limits, Sandbox\n"
+        "sandbox = Sandbox(Limits(seconds=60, workers=1))\n"
+        "print(sandbox._workers[0].process.pid, flush=True)\n"
+        "threading.Timer(2, lambda: os._exit(0)).start()\n"
+        "list(sandbox.map([(hostile_extractors.loop_forever, b'x', {})]))\n"
+    )
+    # The worker inherits the parent's stderr: capturing it would wait for the worker too.
+    parent = subprocess.run([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, timeout=60)
+    worker = int(parent.stdout.split()[0])
+    for _ in range(50):
+        try:
+            os.kill(worker, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(worker, 9)
+    pytest.fail("the worker outlived its parent")

@@ -67,10 +67,22 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to kill this worker when its parent dies: a parser caught in a loop would outlive it."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the parent's kill on close (and EOF on its socket) must do
+
+
 def serve(conn, memory_mb: int) -> None:
     """Worker loop: extract each job received and send back the document or the reason to skip it."""
     import importlib
 
+    _die_with_parent()
     for module in PRELOAD:
         try:
             importlib.import_module(f"{__package__}.{module}")
