@@ -63,30 +63,35 @@ class Format:
 
 
 def _read_text(source, **options) -> Extracted:
+    """Read plain text (the parser is imported on first use, not at start-up)."""
     from .text import extract
 
     return extract(source, **options)
 
 
 def _read_markdown(source, **options) -> Extracted:
+    """Read Markdown (the parser is imported on first use, not at start-up)."""
     from .markdown import extract
 
     return extract(source, **options)
 
 
 def _read_pdf(source, **options) -> Extracted:
+    """Read a PDF (the parser is imported on first use, not at start-up)."""
     from .pdf import extract
 
     return extract(source, **options)
 
 
 def _read_html(source, **options) -> Extracted:
+    """Read a web page (the parser is imported on first use, not at start-up)."""
     from .html import extract
 
     return extract(source, **options)
 
 
 def _read_docx(source, **options) -> Extracted:
+    """Read a Word file (the parser is imported on first use, not at start-up)."""
     from .docx import extract
 
     return extract(source, **options)

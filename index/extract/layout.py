@@ -95,10 +95,12 @@ class _Text:
         self.paragraph_start: int | None = None
 
     def add(self, piece: str) -> None:
+        """Append a piece of text."""
         self.parts.append(piece)
         self.length += len(piece)
 
     def end_paragraph(self) -> None:
+        """Close the open paragraph, if any, and leave a blank line after it."""
         if self.paragraph_start is not None:
             self.spans.append((self.paragraph_start, self.length))
             self.add("\n\n")

@@ -58,6 +58,7 @@ def extract(text: str, paragraphs: str = "auto") -> Extracted:
     offsets = [offset for offset, _ in lines] + [len(text)]
 
     def span(first: int, last: int) -> tuple[int, int]:
+        """Return the trimmed character span of source lines [first, last)."""
         start, end = offsets[first], offsets[min(last, len(lines))]
         inner = text[start:end]
         lead = len(inner) - len(inner.lstrip())

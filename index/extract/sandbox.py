@@ -63,6 +63,7 @@ def _cap_memory(memory_mb: int) -> None:
 
 
 def _first_line(exc: BaseException) -> str:
+    """Return an exception's type and the first line of its message."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
 
@@ -157,6 +158,7 @@ class Sandbox:
         self._workers = []
 
     def _replace(self, worker: _Worker) -> None:
+        """Stop a worker and start a fresh one in its place."""
         worker.stop()
         self._workers[self._workers.index(worker)] = _Worker(self.limits.memory_mb)
 
