@@ -9,11 +9,13 @@ from .embed import DEFAULT_MODEL, Encoder
 from .errors import CorpusNotFound, DocsearchError, IndexMismatch, IndexNotFound, ModelLoadError
 from .generation import Generation, IndexFolder
 from .manifest import Manifest
-from .passages import Passage, split_passages
+from .extract import Block, Extracted, Unreadable
+from .passages import Passage, retrieval_text, split_document, split_passages
 from .vectors import StoreConfig
 
 __all__ = [
-    "BuildOptions", "BuildReport", "build_documents", "build_index", "CorpusNotFound", "DEFAULT_MODEL",
-    "DocsearchError", "Encoder", "Generation", "IndexFolder", "IndexMismatch", "IndexNotFound", "Manifest",
-    "ModelLoadError", "Passage", "Skipped", "SourceFile", "StoreConfig", "read_corpus", "read_text", "split_passages",
+    "Block", "BuildOptions", "BuildReport", "build_documents", "build_index", "CorpusNotFound", "DEFAULT_MODEL",
+    "DocsearchError", "Encoder", "Extracted", "Generation", "IndexFolder", "IndexMismatch", "IndexNotFound",
+    "Manifest", "ModelLoadError", "Passage", "Skipped", "SourceFile", "StoreConfig", "Unreadable", "read_corpus",
+    "read_text", "retrieval_text", "split_document", "split_passages",
 ]

@@ -14,12 +14,14 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .corpus import MAX_FILE_BYTES, Skipped, SourceFile, read_corpus
+from .extract import PARAGRAPHS, Extracted, format_of
+from .extract.sandbox import Limits
 from .embed import DEFAULT_MODEL, Encoder
 from .errors import EngineUnavailable, IndexCorrupt, IndexMismatch, IndexNotFound
 from .generation import Generation, IndexFolder
 from .lexical import SETTINGS as LEXICAL_SETTINGS
-from .manifest import FORMAT_VERSION, Manifest
-from .passages import MIN_WORDS, Passage, retrieval_text, split_passages, whole_passage
+from .manifest import FORMAT_VERSION, REUSABLE_VERSIONS, Manifest
+from .passages import MIN_WORDS, Passage, retrieval_text, split_document, split_passages, whole_passage
 from .vectors import StoreConfig, store_class, vector_index_kind
 
 log = logging.getLogger(__name__)
@@ -49,12 +51,16 @@ class BuildOptions:
     full: bool = False
     ray: str | None = None  # embed on Ray: "local" or a cluster address (index.distributed)
     cache_dir: str = ""  # where the ONNX backends keep their exports ("": the platform's cache folder)
+    paragraphs: str = "auto"  # how plain text marks paragraphs: auto, lines or blank (index.extract.text)
+    limits: Limits = Limits()  # time and memory each PDF, web page or Word file may take to read
 
     def resolved(self, live: Manifest | None) -> "BuildOptions":
         """Return the options with what was left open taken from the live index, every choice checked."""
         vector_index_kind(0, self.vector_index)  # refuse a bad name before any work
         if self.chunking not in CHUNKINGS:
             raise ValueError(f"chunking must be passages or whole, not {self.chunking!r}")
+        if self.paragraphs not in PARAGRAPHS:
+            raise ValueError(f"paragraphs must be one of {', '.join(PARAGRAPHS)}, not {self.paragraphs!r}")
         store = self.store
         if store.kind is None:
             store = replace(store, kind=live.vector_store if live else "faiss")
@@ -101,10 +107,22 @@ def build_index(corpus: Path | str, index_dir: Path | str, options: BuildOptions
                 encoder: Encoder | None = None, progress: Progress | None = None) -> BuildReport:
     """Build or sync the index of a corpus folder into index_dir and make it live.
 
-    ``progress(done, total)`` is called as passages are embedded.
+    ``progress(done, total)`` is called as passages are embedded. A PDF, web page or Word
+    file the live index read from the same bytes with the same reader is not read again.
     """
-    files, skipped = read_corpus(corpus, options.max_file_bytes)
-    return build_documents(files, index_dir, skipped, options, encoder, progress, corpus=str(Path(corpus).resolve()))
+    known = IndexFolder(index_dir).known_files() if not options.full else {}
+    for attempt in (known, {}):
+        files, skipped = read_corpus(corpus, options.max_file_bytes, options.paragraphs, options.limits, attempt)
+        try:
+            return build_documents(files, index_dir, skipped, options, encoder, progress,
+                                   corpus=str(Path(corpus).resolve()))
+        except CarriedFileLost as exc:  # the live index changed or broke meanwhile: read everything
+            log.info("reading every file again: %s", exc)
+    raise AssertionError("a read with nothing known carries no file")  # pragma: no cover
+
+
+class CarriedFileLost(Exception):
+    """A file carried over unread is not in the live generation the build opened."""
 
 
 def build_documents(files: Sequence[SourceFile], index_dir: Path | str, skipped: Sequence[Skipped] = (),
@@ -128,12 +146,12 @@ def build_documents(files: Sequence[SourceFile], index_dir: Path | str, skipped:
         encoder = encoder or Encoder(options.model, backend=options.backend, cache_dir=options.cache_dir)
         wanted = {"model": encoder.name, "backend": encoder.backend, "dimension": encoder.dimension,
                   "chunking": options.chunking, "max_passage_tokens": encoder.max_passage_tokens,
-                  "min_words": options.min_words}
+                  "min_words": options.min_words, "paragraphs": options.paragraphs}
         previous, rebuilt_because = _open_previous(folder, wanted, options)
         report = BuildReport(manifest=None, generation_dir=folder.path, skipped=list(skipped),
                              rebuilt_because=rebuilt_because, encoder=encoder)
         try:
-            segments = _plan(files, previous, report, lambda f: _split(f, encoder, wanted))
+            segments, files = _plan(files, previous, report, lambda f: _split(f, encoder, wanted))
             if previous and _nothing_to_write(previous, options, target, corpus, report, skipped):
                 report.manifest, report.written, report.generation_dir = previous.manifest, False, previous.folder
                 return report
@@ -151,6 +169,9 @@ def _open_previous(folder: IndexFolder, wanted: dict, options: BuildOptions) -> 
     """Open the live generation for reuse, or say why everything must be embedded anew."""
     if options.full:
         return None, "a full rebuild was asked for"
+    written_as = folder.live_format()
+    if written_as is not None and written_as not in REUSABLE_VERSIONS:
+        return None, f"the index was written by an older docsearch (format {written_as}), which split files otherwise"
     try:
         # Where the manifest says its vectors are, whatever this build's store: it may be moving them.
         previous = folder.open_live(StoreConfig(milvus_token=options.store.milvus_token), for_reuse=True)
@@ -181,27 +202,48 @@ def _split(f: SourceFile, encoder: Encoder, wanted: dict) -> list[Passage]:
     """Split one document as the index's settings say."""
     if wanted["chunking"] == "whole":
         return whole_passage(f.path, f.text)
-    return split_passages(f.path, f.text, encoder.token_starts, wanted["max_passage_tokens"], wanted["min_words"])
+    if f.document is not None:  # read from a folder: blocks, sections and pages known
+        return split_document(f.path, f.document, encoder.token_starts, wanted["max_passage_tokens"], wanted["min_words"])
+    return split_passages(f.path, f.text, encoder.token_starts, wanted["max_passage_tokens"], wanted["min_words"],
+                          wanted["paragraphs"])
 
 
 Segment = tuple[list[Passage], "np.ndarray | None"]  # a file's passages, and their vectors if reused
 
 
 def _plan(files: Sequence[SourceFile], previous: Generation | None, report: BuildReport,
-          split: Callable[[SourceFile], list[Passage]]) -> list[Segment]:
-    """Reuse the passages and vectors of unchanged files; split the others. Counts go into report."""
+          split: Callable[[SourceFile], list[Passage]]) -> tuple[list[Segment], list[SourceFile]]:
+    """Reuse the passages and vectors of unchanged files; split the others. Counts go into report.
+
+    Unchanged means the same bytes read by the same reader. Returns the segments and the
+    files, those carried unread completed with their text from the live generation.
+    """
     known = {f.path: f for f in previous.catalog.files()} if previous else {}
     segments: list[Segment] = []
+    complete: list[SourceFile] = []
     for f in files:
         old = known.get(f.path)
-        if old is not None and old.sha256 == f.sha256:
+        if old is not None and old.sha256 == f.sha256 and (f.carried or old.extractor == f.extractor):
             segments.append(previous.passages_of(old.id))
+            complete.append(_carried(f, old, previous) if f.carried else f)
             report.unchanged += 1
             continue
+        if f.carried:
+            raise CarriedFileLost(f"{f.path} is not in generation {previous.name if previous else '-'} as it was")
         (report.changed if old is not None else report.added).append(f.path)
         segments.append((split(f), None))
+        complete.append(f)
     report.removed = sorted(set(known) - {f.path for f in files})
-    return segments
+    return segments, complete
+
+
+def _carried(f: SourceFile, stored, previous: Generation) -> SourceFile:
+    """Return a file carried unread with the text, title and pages the live generation read from it."""
+    document = previous.catalog.document(stored.id)
+    if document is None:
+        raise CarriedFileLost(f"generation {previous.name} holds no text of {f.path}")
+    return replace(f, text=document.text, document=Extracted(document.text, stored.title, [], document.pages,
+                                                             stored.extractor))
 
 
 def _nothing_to_write(previous: Generation, options: BuildOptions, target: dict, corpus: str, report: BuildReport,
@@ -259,5 +301,6 @@ def _manifest(folder: IndexFolder, options: BuildOptions, wanted: dict, files: S
         built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         build_seconds=round(time.perf_counter() - began, 3), generation=generation, vector_index=kind,
         lexical=LEXICAL_SETTINGS, corpus=corpus,
+        extractors=dict(sorted({fmt.name: fmt.version() for f in files if (fmt := format_of(f.path))}.items())),
         **store_class(options.store.kind).prepare(options.store, folder.path, generation, kind),
     )

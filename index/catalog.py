@@ -2,14 +2,18 @@
 
 This module holds all of docsearch's SQL. Passages are written file by file,
 so a file's passages have consecutive ids: ``_id_range`` is the one place that
-relies on it, and a catalog where it does not hold is reported as corrupt.
+relies on it, and a catalog where it does not hold is reported as corrupt. For
+a file whose text docsearch extracted (PDF, web page, Word), the catalog keeps
+that text (compressed) and its page starts: passages' offsets point into it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import threading
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -28,8 +32,15 @@ CREATE TABLE files (
     path TEXT NOT NULL UNIQUE,
     sha256 TEXT NOT NULL,
     size INTEGER NOT NULL,
-    encoding TEXT NOT NULL,
-    passages INTEGER NOT NULL
+    encoding TEXT NOT NULL,  -- "" for a file whose text was extracted (then in documents)
+    passages INTEGER NOT NULL,
+    title TEXT NOT NULL,
+    extractor TEXT NOT NULL  -- what read it, with its version: a change means reading it again
+);
+CREATE TABLE documents (  -- the text extracted from a PDF, web page or Word file, and where its pages start
+    file_id INTEGER PRIMARY KEY REFERENCES files(id),
+    text BLOB NOT NULL,  -- zlib-compressed UTF-8
+    pages TEXT NOT NULL  -- JSON list of the offset where each page starts ([] without pages)
 );
 CREATE TABLE passages (
     id INTEGER PRIMARY KEY,
@@ -40,13 +51,19 @@ CREATE TABLE passages (
     line_start INTEGER NOT NULL,
     line_end INTEGER NOT NULL,
     text TEXT NOT NULL,
+    section TEXT NOT NULL,  -- heading path, joined with " › "
+    context TEXT NOT NULL,  -- embedded with the passage, not shown (a table's header row)
+    page INTEGER,  -- PDF: the page it begins on
+    page_end INTEGER,  -- PDF: the page it ends on, when another
     vector_key INTEGER NOT NULL  -- text_key() of the text that was embedded: a later build reuses its vector
 );
 CREATE TABLE skipped (path TEXT NOT NULL, reason TEXT NOT NULL);
 """
 INDEXES = "CREATE INDEX passages_by_vector_key ON passages(vector_key);"
 BATCH = 500  # ids or keys per IN (...) query, well under SQLite's limit on parameters
-PASSAGE_COLUMNS = "p.id, p.file_id, f.path, p.number, p.start, p.end, p.line_start, p.line_end, p.text"
+PASSAGE_COLUMNS = ("p.id, p.file_id, f.path, p.number, p.start, p.end, p.line_start, p.line_end, p.text, "
+                   "p.section, p.context, p.page, p.page_end, f.title")
+FILE_COLUMNS = "id, path, sha256, size, encoding, passages, title, extractor"
 
 
 @dataclass(frozen=True)
@@ -62,10 +79,16 @@ class StoredPassage:
     line_start: int
     line_end: int
     text: str
+    section: str = ""
+    context: str = ""
+    page: int | None = None
+    page_end: int | None = None
+    title: str = ""  # its file's
 
     def as_passage(self) -> Passage:
         """Return the passage as the splitter made it, to carry into a new generation."""
-        return Passage(self.source, self.number, self.text, self.start, self.end, self.line_start, self.line_end)
+        return Passage(self.source, self.number, self.text, self.start, self.end, self.line_start, self.line_end,
+                       self.section, self.context, self.page, self.page_end, self.title)
 
 
 @dataclass(frozen=True)
@@ -78,6 +101,16 @@ class StoredFile:
     size: int
     encoding: str
     passages: int
+    title: str = ""
+    extractor: str = ""
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """The text docsearch extracted from a file, as indexed, and where its pages start."""
+
+    text: str
+    pages: tuple[int, ...] = ()
 
 
 def text_key(text: str) -> int:
@@ -96,12 +129,18 @@ def write_catalog(path: Path, files: Sequence[SourceFile], passages: Sequence[Pa
     db = sqlite3.connect(path)
     try:
         db.executescript(SCHEMA)
-        db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?)",
-                       ((file_ids[f.path], f.path, f.sha256, f.size, f.encoding, counts.get(f.path, 0)) for f in files))
+        db.executemany("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                       ((file_ids[f.path], f.path, f.sha256, f.size, f.encoding, counts.get(f.path, 0),
+                         f.document.title if f.document else "", f.document.extractor if f.document else "")
+                        for f in files))
+        db.executemany("INSERT INTO documents VALUES (?, ?, ?)",
+                       ((file_ids[f.path], zlib.compress(f.text.encode("utf-8", "surrogatepass")),
+                         json.dumps(list(f.document.pages) if f.document else []))
+                        for f in files if not f.encoding))
         db.executemany(
-            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            ((pid, file_ids[p.source], p.number, p.start, p.end, p.line_start, p.line_end, p.text,
-              text_key(retrieval_text(p))) for pid, p in enumerate(passages, start=1)),
+            "INSERT INTO passages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            ((pid, file_ids[p.source], p.number, p.start, p.end, p.line_start, p.line_end, p.text, p.section,
+              p.context, p.page, p.page_end, text_key(retrieval_text(p))) for pid, p in enumerate(passages, start=1)),
         )
         db.executemany("INSERT INTO skipped VALUES (?, ?)", ((s.path, s.reason) for s in skipped))
         db.executescript(INDEXES)
@@ -119,7 +158,6 @@ class Catalog:
         self._lock = threading.Lock()
         self._first_ids: np.ndarray | None = None  # first passage id of each file, by file id
         self._paths: list[tuple[int, str]] | None = None
-        self._keyed: bool | None = None
 
     def _rows(self, sql: str, parameters: Sequence = ()) -> list[tuple]:
         """Run one query and return its rows."""
@@ -145,12 +183,19 @@ class Catalog:
 
     def files(self) -> list[StoredFile]:
         """Return every indexed file, by id."""
-        return [StoredFile(*row) for row in self._rows("SELECT id, path, sha256, size, encoding, passages FROM files ORDER BY id")]
+        return [StoredFile(*row) for row in self._rows(f"SELECT {FILE_COLUMNS} FROM files ORDER BY id")]
 
     def file(self, file_id: int) -> StoredFile | None:
         """Return the file with this id, or None."""
-        rows = self._rows("SELECT id, path, sha256, size, encoding, passages FROM files WHERE id = ?", (file_id,))
+        rows = self._rows(f"SELECT {FILE_COLUMNS} FROM files WHERE id = ?", (file_id,))
         return StoredFile(*rows[0]) if rows else None
+
+    def document(self, file_id: int) -> StoredDocument | None:
+        """Return the text extracted from a file and its page starts (None for a file read as text)."""
+        rows = self._rows("SELECT text, pages FROM documents WHERE file_id = ?", (file_id,))
+        if not rows:
+            return None
+        return StoredDocument(zlib.decompress(rows[0][0]).decode("utf-8", "surrogatepass"), tuple(json.loads(rows[0][1])))
 
     def file_passages(self, file_id: int) -> list[StoredPassage]:
         """Return a file's passages in order."""
@@ -183,9 +228,7 @@ class Catalog:
         return int(self._first_ids[file_id - 1]), int(self._first_ids[file_id]) - 1
 
     def passages_by_key(self, keys: Sequence[int]) -> dict[int, StoredPassage]:
-        """Return one stored passage per vector key found (catalogs of older formats have none)."""
-        if not self._has_vector_keys():
-            return {}
+        """Return one stored passage per vector key found."""
         found: dict[int, StoredPassage] = {}
         for at in range(0, len(keys), BATCH):
             batch = list(keys[at:at + BATCH])
@@ -193,12 +236,6 @@ class Catalog:
                               f"WHERE p.vector_key IN ({','.join('?' * len(batch))})", batch)
             found.update((row[0], StoredPassage(*row[1:])) for row in rows)
         return found
-
-    def _has_vector_keys(self) -> bool:
-        """Tell whether the catalog records vector keys (format 4 and later)."""
-        if self._keyed is None:
-            self._keyed = any(row[1] == "vector_key" for row in self._rows("PRAGMA table_info(passages)"))
-        return self._keyed
 
     def skipped(self) -> set[tuple[str, str]]:
         """Return the (path, reason) of every file the build skipped."""

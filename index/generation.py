@@ -18,9 +18,11 @@ and counts, for the query side and the sync alike.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -153,6 +155,30 @@ class IndexFolder:
         if not (folder / MANIFEST_NAME).is_file():
             raise IndexNotFound(f"index at {self.path} is incomplete ({name} has no manifest); run `docsearch index`")
         return folder
+
+    def live_format(self) -> int | None:
+        """Return the format version the live generation's manifest names, or None if it cannot say."""
+        try:
+            return json.loads((self.live_folder() / MANIFEST_NAME).read_text(encoding="utf-8")).get("format_version")
+        except (IndexNotFound, OSError, ValueError, AttributeError):
+            return None
+
+    def known_files(self) -> dict[str, tuple[str, str]]:
+        """Return path -> (sha256, reader) of the live generation's files ({} without a readable one).
+
+        Only a hint, read without verifying the generation: the build that uses it opens
+        the generation properly and reads again whatever it does not find there.
+        """
+        try:
+            catalog = Catalog(self.live_folder() / DB_NAME)
+        except (IndexNotFound, sqlite3.Error):
+            return {}
+        try:
+            return {f.path: (f.sha256, f.extractor) for f in catalog.files()}
+        except sqlite3.Error:
+            return {}
+        finally:
+            catalog.close()
 
     def live_manifest(self, for_reuse: bool = False) -> Manifest | None:
         """Return the live generation's manifest, or None when there is no readable one."""

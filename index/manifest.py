@@ -8,10 +8,12 @@ from pathlib import Path
 
 from .errors import IndexCorrupt, IndexMismatch
 
-# 2: passages_fts (BM25) in passages.sqlite; 3: BM25 in lexical/ (bm25s); 4: each passage's vector key
+# 2: passages_fts (BM25) in passages.sqlite; 3: BM25 in lexical/ (bm25s); 4: documents of every format
+# (sections, pages, titles, extracted texts), each passage's vector key, no FAISS id map
 FORMAT_VERSION = 4
-# Versions whose passages and vectors a sync can reuse, so an upgrade does not embed anew.
-REUSABLE_VERSIONS = (2, 3, 4)
+# Versions whose passages and vectors a sync can reuse. Format 4 splits documents otherwise (paragraphs
+# as the writer made them, sections), so an older index is read again and embedded anew.
+REUSABLE_VERSIONS = (4,)
 MANIFEST_NAME = "manifest.json"
 
 
@@ -37,6 +39,8 @@ class Manifest:
     # The absolute folder the files were read from, so the query side can show a whole file;
     # "" when the documents did not come from a folder (a dataset) or an older docsearch built it.
     corpus: str = ""
+    paragraphs: str = "auto"  # how plain text marked paragraphs when it was split (index.extract.text)
+    extractors: dict = field(default_factory=dict)  # format -> what read it, with versions (index.extract)
     vector_store: str = "faiss"  # where the vectors live: faiss (vectors.faiss) or milvus (index.vectors)
     milvus_uri: str = ""  # the Milvus Lite folder or server the vectors were written to
     milvus_collection: str = ""  # the collection that holds this generation's vectors

@@ -44,13 +44,13 @@ FILES = 100  # of 30 passages each; one file is 1% of the passages
 
 
 def rare_corpus() -> list[SourceFile]:
-    """100 files of 30 paragraphs each (a paragraph per line, long enough not to merge), all about harbours."""
+    """100 files of 30 paragraphs each (blank-line separated, long enough not to merge), all about harbours."""
     files = []
     for f in range(FILES):
         folder = "rare" if f == 37 else f"bulk/{f % 7}"
         lines = [f"The harbour master of file {f} logged ship number {n} arriving with cargo crates and "
                  f"passengers at dawn on day {n * 3 + f}." for n in range(30)]
-        files.append(SourceFile.from_text(f"{folder}/f{f:03d}.{'md' if f == 37 else 'txt'}", "\n".join(lines) + "\n"))
+        files.append(SourceFile.from_text(f"{folder}/f{f:03d}.{'md' if f == 37 else 'txt'}", "\n\n".join(lines) + "\n"))
     return files
 
 

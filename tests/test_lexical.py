@@ -95,13 +95,19 @@ def test_empty_index(tmp_path):
     assert index.search("anything", 5) == []
 
 
-@pytest.mark.parametrize("field, old", [("format_version", 2), ("lexical", "bm25s lucene k1=1.2 b=0.75 older")])
-def test_an_older_format_or_bm25_is_rewritten_without_embedding(tmp_path, encoder, docs_index, field, old):
+@pytest.mark.parametrize("field, old", [("format_version", 3), ("lexical", "bm25s lucene k1=1.2 b=0.75 older")])
+def test_an_older_format_is_read_again_and_older_bm25_rewritten_without_embedding(tmp_path, encoder, docs_index,
+                                                                                  field, old):
     index_dir = copy_index(docs_index, tmp_path / "index")
     path = IndexFolder(index_dir).live_folder() / MANIFEST_NAME
     path.write_text(json.dumps({**json.loads(path.read_text()), field: old}))
     report = build_index(DOCS_CORPUS, index_dir, encoder=encoder)
-    assert report.written and report.embedded == 0 and report.unchanged == 5
+    if field == "format_version":  # format 4 splits files otherwise: nothing of an older index is reused
+        assert report.written and report.embedded == 67 and report.unchanged == 0
+        assert report.rebuilt_because == ("the index was written by an older docsearch (format 3), "
+                                          "which split files otherwise")
+    else:
+        assert report.written and report.embedded == 0 and report.unchanged == 5
     assert (report.manifest.format_version, report.manifest.lexical) == (FORMAT_VERSION, SETTINGS)
     searcher = Searcher.load(index_dir, encoder=encoder)
     assert searcher.generation.lexical.passages == searcher.manifest.passages == 67
