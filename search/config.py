@@ -44,6 +44,13 @@ class Config:
     milvus_token: str = _setting("", "DOCSEARCH_MILVUS_TOKEN", "Milvus server token (user:password)", secret=True)
     ray: str | None = _setting(None, "DOCSEARCH_RAY", "embed on Ray: local, or a cluster address")
     max_file_mb: float = _setting(10.0, "DOCSEARCH_MAX_FILE_MB", "skip corpus files larger than this")
+    paragraphs: str = _setting("auto", "DOCSEARCH_PARAGRAPHS", "how plain text marks paragraphs: auto, lines "
+                               "(one per line) or blank (blank lines; lines between are wrapped)",
+                               choices=("auto", "lines", "blank"))
+    extract_seconds: float = _setting(60.0, "DOCSEARCH_EXTRACT_SECONDS", "longest a PDF, web page or Word file "
+                                      "may take to read; past it the file is skipped")
+    extract_memory_mb: int = _setting(1024, "DOCSEARCH_EXTRACT_MEMORY_MB", "most memory reading one PDF, web page "
+                                      "or Word file may take; past it the file is skipped")
     cache_dir: str = _setting("", "DOCSEARCH_CACHE_DIR", "ONNX export cache (default ~/.cache/docsearch)")
     host: str = _setting("127.0.0.1", "DOCSEARCH_HOST", "address the server listens on")
     port: int = _setting(8000, "DOCSEARCH_PORT", "port the server listens on (0: any free port)")

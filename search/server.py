@@ -25,7 +25,7 @@ def serve_app(config: Config, dev: bool = False, watch: bool = False) -> None:
     from docsearch.index.embed import set_threads
 
     from . import access, create_app, get_searcher
-    from .cli import run_build
+    from .cli.building import run_build
 
     keys = check_exposure(config)
     encoder = None
@@ -112,7 +112,7 @@ def sync_quietly(config: Config, encoder):
     """Bring the index up to date with the loaded model, log one line about it and return the BuildReport."""
     from docsearch.index import build_index
 
-    from .cli import build_options
+    from .cli.building import build_options
 
     report = build_index(config.corpus, config.index_dir, build_options(config), encoder=encoder)
     if report.written:
