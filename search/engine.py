@@ -18,7 +18,7 @@ import numpy as np
 from docsearch.index import Encoder, Generation, IndexFolder, IndexMismatch, Manifest, StoreConfig
 from docsearch.index.vectors import Allowed
 
-from .document import DocumentView, view_of
+from .document import DocumentView, original_file, view_of
 from .fusion import Candidate, best_per_file, fuse
 from .globs import compile_glob
 from .highlight import holds_every_word, matches
@@ -45,6 +45,10 @@ class Hit:
     line_end: int
     start: int
     end: int
+    title: str | None = None  # its file's title
+    section: str | None = None  # its heading path, "Install › From source"
+    page: int | None = None  # PDF: the page it begins on, from 1
+    page_end: int | None = None  # PDF: the page it ends on, when another
     id: int = 0  # the passage's id in this index generation
     dense_rank: int | None = None
     dense_score: float | None = None
@@ -244,7 +248,8 @@ class Searcher:
         cosines = self._cosines(ranked, query_vector)
         hits = [
             Hit(rank=rank, score=round(c.score, 6), text=p.text, source=p.source, passage=p.number,
-                line_start=p.line_start, line_end=p.line_end, start=p.start, end=p.end, id=c.pid,
+                line_start=p.line_start, line_end=p.line_end, start=p.start, end=p.end, title=p.title or None,
+                section=p.section or None, page=p.page, page_end=p.page_end, id=c.pid,
                 dense_rank=c.dense_rank, dense_score=None if cosine is None else round(float(cosine), 6),
                 lexical_rank=c.lexical_rank, lexical_score=None if c.lexical_score is None else round(c.lexical_score, 6),
                 highlights=spans, more_in_file=None if more is None else more.get(c.pid, 0), file_id=p.file_id)
@@ -266,7 +271,13 @@ class Searcher:
         stored = self.generation.catalog.file(file_id)
         if stored is None:
             return None
-        return view_of(stored, self.generation.catalog.file_passages(file_id), self.manifest.corpus)
+        catalog = self.generation.catalog
+        return view_of(stored, catalog.file_passages(file_id), self.manifest.corpus, catalog.document(file_id))
+
+    def original(self, file_id: int):
+        """Return an indexed file's path in the corpus folder, or None if there is no such file (now)."""
+        stored = self.generation.catalog.file(file_id)
+        return None if stored is None else original_file(self.manifest.corpus, stored)
 
     def close(self) -> None:
         """Release the generation's catalog and vectors."""

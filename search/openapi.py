@@ -22,13 +22,19 @@ NOT_WHITE_SPACE = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202
 HIT_FIELDS = {
     "rank": {"type": "integer", "minimum": 1, "description": "1 for the best passage"},
     "score": {"type": "number", "description": "fused RRF score (hybrid), cosine (dense) or BM25 (lexical)"},
-    "text": {"type": "string", "description": "the passage, exactly as in the file"},
+    "text": {"type": "string", "description": "the passage, exactly as in the file's document text"},
     "source": {"type": "string", "description": "the file, relative to the corpus folder"},
     "passage": {"type": "integer", "minimum": 1, "description": "the passage's number within its file, from 1"},
     "line_start": {"type": "integer", "minimum": 1},
     "line_end": {"type": "integer", "minimum": 1},
-    "start": {"type": "integer", "minimum": 0, "description": "character offset: file_text[start:end] == text"},
+    "start": {"type": "integer", "minimum": 0, "description": "character offset: document_text[start:end] == text"},
     "end": {"type": "integer", "minimum": 0},
+    "title": {"type": ["string", "null"], "description": "the file's title (its first heading, metadata title or "
+                                                          "headline), null if it has none"},
+    "section": {"type": ["string", "null"], "description": "the passage's heading path, such as "
+                                                            "\"Install › From source\"; null outside any section"},
+    "page": {"type": ["integer", "null"], "minimum": 1, "description": "PDF: the page the passage begins on"},
+    "page_end": {"type": ["integer", "null"], "minimum": 1, "description": "PDF: the page it ends on, when another"},
     "id": {"type": "integer", "minimum": 0, "description": "the passage's id in the index generation that answered"},
     "dense_rank": {"type": ["integer", "null"], "minimum": 1},
     "dense_score": {"type": ["number", "null"], "description": "cosine similarity to the question"},

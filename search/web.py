@@ -8,9 +8,10 @@ right status, not the API's JSON (unless a client asks /doc for JSON).
 
 from __future__ import annotations
 
+import mimetypes
 from dataclasses import dataclass, replace
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, send_file, url_for
 from markupsafe import Markup, escape
 
 from docsearch.index.errors import DocsearchError
@@ -23,6 +24,8 @@ from .request import (DEFAULT_K, MAX_ID, MAX_K, MAX_QUERY_CHARS, MODES, BadQuery
                       whole_number)
 
 bp = Blueprint("web", __name__)
+# Types a browser shows itself; anything else (a Word file) is offered as a download.
+INLINE = ("application/pdf", "text/plain", "text/markdown", "text/html", "application/xhtml+xml")
 
 
 def marked(text: str, spans: list[list[int]], opening: Markup = Markup("<mark>")) -> Markup:
@@ -160,11 +163,49 @@ def document(file_id: str):
     passage = doc.passage(passage_id) if passage_id else None
     if passage_id and passage is None:
         abort(404, " ".join([f"Document {number} ({doc.path}) has no passage {passage_id}.", *stale]))
-    spans = [[passage.start, passage.end]] if passage else []
-    opening = Markup('<mark id="passage-%d" class="passage">') % passage_id
-    body = None if doc.text is None else marked(doc.text, spans, opening)
-    notices = stale + ([f"{doc.problem}; these are its passages as indexed."] if doc.problem else [])
-    return render_template("document.html", doc=doc, passage=passage, body=body, notices=notices, generation=live)
+    body = None if doc.text is None else render_document(doc.text, passage, doc.pages)
+    shown = doc.problem if doc.text is not None else f"{doc.problem}; these are its passages as indexed."
+    notices = stale + ([shown] if doc.problem else [])
+    original = url_for("web.original", file_id=number) if searcher.original(number) else None
+    if original and passage and passage.page:
+        original += f"#page={passage.page}"  # browsers' PDF viewers open at that page
+    return render_template("document.html", doc=doc, passage=passage, body=body, notices=notices, generation=live,
+                           original=original)
+
+
+def render_document(text: str, passage, pages: tuple[int, ...]) -> Markup:
+    """Escape a document's text, mark the passage (#passage-<id>) and show where each page after the first starts."""
+    cuts = sorted({0, len(text), *pages, *((passage.start, passage.end) if passage else ())})
+    out, opened = [], False
+    for a, b in zip(cuts, cuts[1:]):
+        if a in pages and a > 0:
+            number = pages.index(a) + 1
+            out.append(Markup('<span class="page-start" id="page-%d">page %d</span>') % (number, number))
+        inside = passage is not None and passage.start <= a < passage.end
+        if inside:  # a passage crossing a page start is marked on each side of it; the first part has its id
+            opening = '<mark id="passage-%d" class="passage">' % passage.id if not opened else '<mark class="passage">'
+            out.append(Markup(opening) + escape(text[a:b]) + Markup("</mark>"))
+            opened = True
+        else:
+            out.append(escape(text[a:b]))
+    return Markup("").join(out)
+
+
+@bp.route("/doc/<file_id>/original")
+def original(file_id: str):
+    """Send an indexed file itself, found by its id only, with its type (web pages sandboxed: their scripts never run)."""
+    try:
+        number = _id(file_id, "document id")
+    except BadQuery:
+        abort(404, f"There is no document {file_id[:40]!r}: document ids are the numbers in the results' links.")
+    path = get_searcher().original(number)
+    if path is None:
+        abort(404, f"Document {number} is not in the corpus folder (any more): search again, or run `docsearch index`.")
+    kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    response = send_file(path, mimetype=kind, as_attachment=kind not in INLINE, download_name=path.name)
+    if kind in ("text/html", "application/xhtml+xml", "image/svg+xml"):
+        response.headers["Content-Security-Policy"] = "sandbox"  # kept, with the app's policy, by security.py
+    return response
 
 
 def _error_page(message: str, status: int):

@@ -102,6 +102,20 @@ def test_index(tmp_path_factory, test_corpus, encoder) -> Path:
 
 
 @pytest.fixture(scope="session")
+def mixed(tmp_path_factory, encoder) -> tuple[Path, Path, object]:
+    """A folder of every format (and hostile files), indexed once per session: (corpus, index, report)."""
+    from docsearch.index import build_index
+
+    from .documents import write_mixed_folder
+
+    base = tmp_path_factory.mktemp("mixed")
+    root = base / "corpus"
+    root.mkdir()
+    write_mixed_folder(root)
+    return root, base / "index", build_index(root, base / "index", encoder=encoder)
+
+
+@pytest.fixture(scope="session")
 def searcher(docs_index, encoder):
     """A Searcher over the demo corpus, sharing the session's model."""
     from docsearch.search.engine import Searcher

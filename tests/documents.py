@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+import textwrap
 import zipfile
 from pathlib import Path
 
@@ -253,3 +254,24 @@ def prose(paragraphs: int, words: int = 60, seed: int = 1) -> list[str]:
         sentences = [" ".join(picked[i:i + 12]).capitalize() + "." for i in range(0, words, 12)]
         found.append(" ".join(sentences))
     return found
+
+
+WRAPPED = "\n\n".join(textwrap.fill(p, 70) for p in prose(3, seed=7)) + "\n"
+HOSTILE = {
+    "scanned.pdf": (scanned_pdf_bytes, "no text layer (scanned?)"),
+    "locked.pdf": (lambda: pdf_bytes(prose(1), encrypt="pw"), "encrypted PDF (it needs a password)"),
+    "broken.pdf": (corrupt_pdf_bytes, "not a readable PDF"),
+    "bomb.docx": (lambda: zip_bomb_docx(8), "zip bomb?"),
+    "deep.html": (lambda: nested_html(200_000), ""),
+}
+
+
+def write_mixed_folder(root: Path) -> None:
+    """Write one readable file of every format and one hostile file of each kind the extractors refuse."""
+    (root / "notes.txt").write_text("Harbour notes\n\n" + WRAPPED)
+    (root / "guide.md").write_text(MARKDOWN.replace("## Settings", "## Zanzibar settings"))
+    (root / "paper.pdf").write_bytes(pdf_bytes(prose(12, seed=3), title="Gauge records", header="Running head"))
+    (root / "page.html").write_text(html_page("Lighthouse keepers", "<h2>Duties</h2><p>" + prose(1, seed=5)[0] + "</p>"))
+    (root / "report.docx").write_bytes(docx_bytes("Annual report", [("heading1", "Results"), ("paragraph", prose(1, seed=9)[0])]))
+    for name, (make, _) in HOSTILE.items():
+        (root / name).write_bytes(make())

@@ -6,8 +6,8 @@ from .conftest import app_for
 
 QUESTION = "Which 2008 agreement governs the strategic dialogue?"
 HIT_KEYS = [
-    "rank", "score", "text", "source", "passage", "line_start", "line_end", "start", "end",
-    "id", "dense_rank", "dense_score", "lexical_rank", "lexical_score", "highlights",
+    "rank", "score", "text", "source", "passage", "line_start", "line_end", "start", "end", "title", "section",
+    "page", "page_end", "id", "dense_rank", "dense_score", "lexical_rank", "lexical_score", "highlights",
 ]
 
 

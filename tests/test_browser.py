@@ -109,7 +109,7 @@ def test_source_link_opens_the_file_with_the_passage_in_view(site, browser):
     assert mark.text == hit["text"]
     assert in_viewport(browser, f"mark#passage-{hit['id']}")
     assert browser.execute_script("return window.scrollY") > 0  # it had to scroll: the passage is line 10
-    assert browser.find_element(By.CSS_SELECTOR, "h1.path").text == hit["source"]
+    assert browser.find_element(By.CSS_SELECTOR, ".path").text == hit["source"]
     assert not browser.find_elements(By.CSS_SELECTOR, ".notice")  # the whole file, not the fallback
 
 
@@ -236,6 +236,6 @@ def test_script_payloads_do_not_run(hostile_site, browser):
     assert_no_script_ran(browser)
     browser.find_element(By.CSS_SELECTOR, "#results .source").click()
     wait_until(browser, lambda d: "/doc/" in d.current_url)
-    assert browser.find_element(By.CSS_SELECTOR, "h1.path").text == PAYLOAD_FILE
+    assert browser.find_element(By.CSS_SELECTOR, ".path").text == PAYLOAD_FILE
     assert browser.find_element(By.CSS_SELECTOR, "mark.passage").text == PAYLOAD_TEXT.strip()
     assert_no_script_ran(browser)

@@ -1,46 +1,10 @@
 """A folder mixing every format, indexed end to end: exact places, pages, sections, skips with reasons."""
 
-import textwrap
-
-import pytest
-
 from docsearch.index import build_index
 from docsearch.index.extract import extract
 
 from .conftest import ask, stored_passages
-
-from .documents import (MARKDOWN, corrupt_pdf_bytes, docx_bytes, html_page, nested_html, pdf_bytes, prose,
-                        scanned_pdf_bytes, zip_bomb_docx)
-
-WRAPPED = "\n\n".join(textwrap.fill(p, 70) for p in prose(3, seed=7)) + "\n"
-HOSTILE = {
-    "scanned.pdf": (scanned_pdf_bytes, "no text layer (scanned?)"),
-    "locked.pdf": (lambda: pdf_bytes(prose(1), encrypt="pw"), "encrypted PDF (it needs a password)"),
-    "broken.pdf": (corrupt_pdf_bytes, "not a readable PDF"),
-    "bomb.docx": (lambda: zip_bomb_docx(8), "zip bomb?"),
-    "deep.html": (lambda: nested_html(200_000), ""),
-}
-
-
-def write_folder(root):
-    (root / "notes.txt").write_text("Harbour notes\n\n" + WRAPPED)
-    (root / "guide.md").write_text(MARKDOWN.replace("## Settings", "## Zanzibar settings"))
-    (root / "paper.pdf").write_bytes(pdf_bytes(prose(12, seed=3), title="Gauge records", header="Running head"))
-    (root / "page.html").write_text(html_page("Lighthouse keepers", "<h2>Duties</h2><p>" + prose(1, seed=5)[0] + "</p>"))
-    (root / "report.docx").write_bytes(docx_bytes("Annual report", [("heading1", "Results"), ("paragraph", prose(1, seed=9)[0])]))
-    for name, (make, _) in HOSTILE.items():
-        (root / name).write_bytes(make())
-
-
-@pytest.fixture(scope="module")
-def mixed(tmp_path_factory, encoder):
-    base = tmp_path_factory.mktemp("mixed")
-    root = base / "corpus"
-    root.mkdir()
-    write_folder(root)
-    report = build_index(root, base / "index", encoder=encoder)
-    return root, base / "index", report
-
+from .documents import HOSTILE
 
 def passages(index_dir):
     """Every stored passage of the live generation (StoredPassage: source, start, end, text, section, page, title...)."""

@@ -281,8 +281,8 @@ def test_schemas_reject_what_the_code_never_sends(contract):
     assert results.is_valid(good) and results.is_valid({**good, "generation": 3})
     assert not results.is_valid({**good, "group": "folder"})
     hit = {"rank": 1, "score": 0.5, "text": "t", "source": "a.txt", "passage": 1, "line_start": 1, "line_end": 1,
-           "start": 0, "end": 1, "id": 0, "dense_rank": 1, "dense_score": 0.5, "lexical_rank": None,
-           "lexical_score": None, "highlights": [[0, 1]]}
+           "start": 0, "end": 1, "title": None, "section": None, "page": None, "page_end": None, "id": 0,
+           "dense_rank": 1, "dense_score": 0.5, "lexical_rank": None, "lexical_score": None, "highlights": [[0, 1]]}
     assert results.is_valid({**good, "results": [hit]})
     assert not results.is_valid({**good, "results": [{**hit, "more_in_file": 2}]})  # only with group=file
     assert not results.is_valid({**good, "group": "file", "results": [hit]})

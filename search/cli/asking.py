@@ -43,10 +43,13 @@ def show(answer, as_json: bool) -> None:
     bold = functools.partial(click.style, bold=True)
     for hit in answer.hits:
         lines = f"{hit.line_start}" if hit.line_start == hit.line_end else f"{hit.line_start}-{hit.line_end}"
-        where = f"p. {hit.page}" + (f"-{hit.page_end}" if hit.page_end else "") if hit.page else lines
+        pages = f"{hit.page}-{hit.page_end}" if hit.page_end else f"{hit.page}"
+        where = f"{hit.source} p. {pages}" if hit.page else f"{hit.source}:{lines}"
         more = f"  (+{hit.more_in_file} more in file)" if hit.more_in_file else ""
-        click.echo(f"{hit.rank:>2}. {hit.score:.3f}  id {hit.id:<6} {hit.source}:{where}{more}")
-        about = " › ".join(part for part in (hit.title, hit.section) if part)
+        click.echo(f"{hit.rank:>2}. {hit.score:.3f}  id {hit.id:<6} {where}{more}")
+        section = hit.section or ""
+        about = section if hit.title and section.startswith(hit.title) else " › ".join(
+            part for part in (hit.title, section) if part)
         if about:
             click.echo(f"    {about}")
         click.echo(click.wrap_text(mark(hit.text, hit.highlights, bold), initial_indent="    ", subsequent_indent="    "))
