@@ -61,10 +61,13 @@ class Hit:
     def to_dict(self) -> dict:
         """Return the hit as a JSON-ready dict (the API's fields: file_id is for the form)."""
         # Shallow: every field is a number, a string or a list made for this hit (asdict deep-copies).
-        found = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "file_id"}
+        found = {name: getattr(self, name) for name in HIT_KEYS}
         if self.more_in_file is None:
             del found["more_in_file"]
         return found
+
+
+HIT_KEYS = tuple(f.name for f in fields(Hit) if f.name != "file_id")  # the API's fields of a hit, in order
 
 
 @dataclass(frozen=True)
@@ -222,7 +225,7 @@ class Searcher:
             dense = self.generation.vectors.search(query_vector[None, :], min(depth, self.manifest.passages), allowed)[0]
         if mode in ("lexical", "hybrid"):
             lexical = self.generation.lexical.search(query, depth, None if allowed is None else allowed.passage_ids)
-        return fuse(dense, lexical, mode)[:depth]
+        return fuse(dense, lexical, mode, limit=depth)
 
     def _embed_query(self, query: str) -> np.ndarray:
         """Embed one query; the result is read-only because it is cached and shared."""

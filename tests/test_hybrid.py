@@ -22,6 +22,7 @@ def test_rrf_by_hand():
     assert scores[4] == pytest.approx(1 / 12)
     assert scores[2] == scores[4]  # a tie goes to the passage with a dense rank
     assert [c.pid for c in fused] == [3, 1, 2, 4]
+    assert fuse(dense, lexical, "hybrid", rrf_k=10, dense_weight=1.0, lexical_weight=1.0, limit=2) == fused[:2]
     assert fused[0] == Candidate(3, scores[3], dense_rank=3, dense_score=0.7, lexical_rank=1, lexical_score=12.0)
 
 
