@@ -97,14 +97,15 @@ def term_spans(text: str) -> list[tuple[str, int, int]]:
     return [(stem, start, end) for stem, (_, start, end) in zip(stems, found)]
 
 
-NON_ASCII_LETTER = re.compile(r"[^\W\d_\x00-\x7f]")
-
-
 @functools.lru_cache(maxsize=1024)
 def _candidates(prefixes: frozenset[str]) -> re.Pattern:
-    """Return a pattern for the lower-cased words that start with one of prefixes (whole words only)."""
+    """Return a pattern for the words that may stem to a term with one of prefixes (whole words only).
+
+    A word of ASCII letters must start with a prefix; a word with other letters ("Café",
+    "β-cells") is taken whole, to be folded as ``words`` folds it, then stemmed.
+    """
     alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:{alternatives})[^\W_]*")
+    return re.compile(rf"(?<![^\W_])(?:(?:{alternatives})[^\W_]*|[^\W_]*?[^\W\x00-\x7f][^\W_]*)")
 
 
 def matching_spans(text: str, wanted: set[str]) -> list[tuple[str, int, int]]:
@@ -112,14 +113,17 @@ def matching_spans(text: str, wanted: set[str]) -> list[tuple[str, int, int]]:
 
     Porter stemming changes at most a word's last letters (measured: every one of SciFact's
     35,675 words starts with its stem less the last two letters), so only words starting
-    with such a prefix of a wanted term can match, and the regular expression finds those
-    without visiting every word in Python. Texts with accented letters take the long way.
+    with such a prefix of a wanted term, or holding letters that folding changes, can
+    match, and the regular expression finds those without visiting every word in Python.
+    A text that lower-casing lengthens (a Turkish dotted I) takes the long way.
     """
     lowered = text.lower()
-    if not wanted or len(lowered) != len(text) or NON_ASCII_LETTER.search(lowered):
+    if not wanted or len(lowered) != len(text):
         return [span for span in term_spans(text) if span[0] in wanted]
-    found = [(m[0], m.start(), m.end()) for m in _candidates(frozenset(t[:max(1, len(t) - 2)] for t in wanted))
-             .finditer(lowered) if m[0] and m[0] not in STOP_WORDS]
+    found = [(word if word.isascii() else _fold(word), m.start(), m.end())
+             for m in _candidates(frozenset(t[:max(1, len(t) - 2)] for t in wanted)).finditer(lowered)
+             if (word := m[0])]
+    found = [w for w in found if w[0] and w[0] not in STOP_WORDS]
     stems = _stemmer().stemWords([w for w, _, _ in found])
     return [(stem, start, end) for stem, (_, start, end) in zip(stems, found) if stem in wanted]
 
