@@ -109,8 +109,8 @@ def _place(passage: Any, max_chars: int | None) -> dict:
     """Return the fields every passage in an answer has, and those of its format it has."""
     found = {"id": passage.id, "file": passage.source, "lines": [passage.line_start, passage.line_end],
              "citation": cite(passage)}
-    # getattr: hits and stored passages gain these with paged and sectioned formats (issue 14).
-    found.update({name: value for name in PLACE_FIELDS if (value := getattr(passage, name, None)) is not None})
+    # A hit says "none" with None, a stored passage with "": either way the field is left out.
+    found.update({name: value for name in PLACE_FIELDS if (value := getattr(passage, name)) not in (None, "")})
     found["text"] = cut(passage.text, max_chars)
     return found
 

@@ -156,3 +156,24 @@ def test_the_cli_shows_the_page_of_a_pdf_hit_and_the_section_of_a_web_page_hit(r
     page = next(p for p in stored if p.source == "page.html")
     shown = runner.invoke(cli, ["query", words_of(page.text), "-k", "1", "--type", "html", "--index-dir", str(mixed[1])])
     assert shown.output.splitlines()[:2][1] == "    Lighthouse keepers \u203a Duties"
+
+
+def test_mcp_answers_carry_the_place_fields_a_passage_has_and_cite_pages(mixed, encoder, stored):
+    from docsearch.search.engine import Searcher
+    from docsearch.search.mcp_answers import hit_fields, passage_fields
+    from docsearch.search.request import Filters, SearchRequest
+
+    searcher = Searcher.load(mixed[1], encoder=encoder)
+    try:
+        pdf = next(p for p in stored if p.source == "paper.pdf" and p.page and not p.page_end)
+        hit = searcher.search(SearchRequest(words_of(pdf.text), 1, filters=Filters(types=("pdf",)))).hits[0]
+        answer = hit_fields(hit)
+        assert (answer["citation"], answer["page"], answer["title"]) == (f"paper.pdf p. {pdf.page}", pdf.page,
+                                                                         "Gauge records")
+        assert "section" not in answer and "page_end" not in answer
+    finally:
+        searcher.close()
+    notes = passage_fields(next(p for p in stored if p.source == "notes.txt"))
+    assert notes["title"] == "Harbour notes" and not {"section", "page", "page_end"} & set(notes)
+    guide = passage_fields(next(p for p in stored if p.source == "guide.md" and p.section))
+    assert guide["section"].startswith("Packaging guide")
