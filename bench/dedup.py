@@ -9,7 +9,7 @@ Corpora, each indexed with ``build_index`` into a fresh index folder:
 - ``docs_corpus``: a copy, indexed; then its first file moved into another folder and indexed again;
 - SciFact as files (title line, abstract line; one file per abstract) with 20% of the files
   (a seeded choice) copied under ``mirror/``;
-- the document shapes of ``bench/shapes.py`` (issue 14), when that module is there.
+- the document shapes of ``bench/shapes.py`` (one-line, wrapped, Markdown, web pages, PDFs).
 
 The counts are BuildReport's: ``embedded``, ``reused`` (the text was in the live index),
 ``repeated`` (the text came earlier in the same build); ``fresh`` is their sum, and the
@@ -120,23 +120,14 @@ def scifact_rows(dataset: Path, work: Path, encoder, seed: int = 13) -> list[dic
                     work / "scifact" / "index", encoder)]
 
 
-def shapes_rows(dataset: Path, work: Path, encoder, docs: int) -> tuple[list[dict], str | None]:
-    """Index each document shape of bench/shapes.py; return the rows, or a note saying why there are none."""
-    if not (REPO / "bench" / "shapes.py").is_file():
-        return [], "bench/shapes.py is not here yet (it comes with issue 14's documents): shapes not measured"
-    try:
-        from . import shapes
-    except ImportError as exc:  # its own imports (tests.documents, fpdf2) come with issue 14 too
-        return [], f"bench/shapes.py cannot be imported here ({exc}): shapes not measured"
-    if not all(hasattr(shapes, name) for name in ("SHAPES", "pick_documents", "write_shapes")):
-        return [], "bench/shapes.py has no SHAPES, pick_documents and write_shapes: shapes not measured"
+def shapes_rows(dataset: Path, work: Path, encoder, docs: int) -> list[dict]:
+    """Index each document shape of bench/shapes.py (the documents issue's shapes); return the rows."""
+    from . import shapes
+
     out = fresh_folder(work / "shapes")
-    try:
-        shapes.write_shapes(shapes.pick_documents(dataset, docs), out)
-    except ImportError as exc:  # a writer's library (fpdf2 for PDFs) is issue 14's to install
-        return [], f"bench/shapes.py cannot write its documents here ({exc}): shapes not measured"
+    shapes.write_shapes(shapes.pick_documents(dataset, docs), out, list(shapes.SHAPES))
     return [indexed(f"shape {shape} ({docs} abstracts)", "first build", out / shape / "corpus",
-                    out / shape / "index", encoder) for shape in shapes.SHAPES], None
+                    out / shape / "index", encoder) for shape in shapes.SHAPES]
 
 
 def shares(dataset: Path | None, work: Path, encoder, shape_docs: int = SHAPE_DOCS, say=print) -> dict:
@@ -145,10 +136,7 @@ def shares(dataset: Path | None, work: Path, encoder, shape_docs: int = SHAPE_DO
     if dataset is None:
         notes.append("no SciFact dataset: the SciFact and shapes corpora were not measured")
     else:
-        rows += scifact_rows(dataset, work, encoder)
-        shape_rows, note = shapes_rows(dataset, work, encoder, shape_docs)
-        rows += shape_rows
-        notes += [note] if note else []
+        rows += scifact_rows(dataset, work, encoder) + shapes_rows(dataset, work, encoder, shape_docs)
     for row in rows:
         say(f"{row['corpus']}, {row['build']}: {row['reused'] + row['repeated']} of {row['fresh']} fresh passages "
             f"not embedded ({row['reused']} already in the index, {row['repeated']} repeated in the build)")
