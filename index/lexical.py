@@ -98,14 +98,17 @@ def term_spans(text: str) -> list[tuple[str, int, int]]:
 
 
 @functools.lru_cache(maxsize=1024)
-def _candidates(prefixes: frozenset[str]) -> re.Pattern:
+def _candidates(prefixes: frozenset[str], ascii_only: bool) -> re.Pattern:
     """Return a pattern for the words that may stem to a term with one of prefixes (whole words only).
 
-    A word of ASCII letters must start with a prefix; a word with other letters ("Café",
-    "β-cells") is taken whole, to be folded as ``words`` folds it, then stemmed.
+    A word of ASCII letters must start with a prefix; in a text that is not all ASCII, a
+    word with other letters ("Café", "β-cells") is taken whole, to be folded as ``words``
+    folds it, then stemmed. (Looking for such words costs a scan of every word: only
+    texts that may hold them pay it.)
     """
     alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
-    return re.compile(rf"(?<![^\W_])(?:(?:{alternatives})[^\W_]*|[^\W_]*?[^\W\x00-\x7f][^\W_]*)")
+    other_letters = "" if ascii_only else r"|[^\W_]*?[^\W\x00-\x7f][^\W_]*"
+    return re.compile(rf"(?<![^\W_])(?:(?:{alternatives})[^\W_]*{other_letters})")
 
 
 def matching_spans(text: str, wanted: set[str]) -> list[tuple[str, int, int]]:
@@ -121,7 +124,7 @@ def matching_spans(text: str, wanted: set[str]) -> list[tuple[str, int, int]]:
     if not wanted or len(lowered) != len(text):
         return [span for span in term_spans(text) if span[0] in wanted]
     found = [(word if word.isascii() else _fold(word), m.start(), m.end())
-             for m in _candidates(frozenset(t[:max(1, len(t) - 2)] for t in wanted)).finditer(lowered)
+             for m in _candidates(frozenset(t[:max(1, len(t) - 2)] for t in wanted), lowered.isascii()).finditer(lowered)
              if (word := m[0])]
     found = [w for w in found if w[0] and w[0] not in STOP_WORDS]
     stems = _stemmer().stemWords([w for w, _, _ in found])

@@ -57,7 +57,7 @@ def fuse(
                 lexical_weight / (rrf_k + l_rank) if l_rank else 0.0)
         # Ties (rare outside RRF) go to the better dense rank, then the lower id: a stable order.
         rows.append((-score, d_rank or LAST, pid, d_rank, d_score, l_rank, l_score))
-    rows.sort(key=lambda row: row[:3])
+    rows.sort()  # by score, dense rank, id: ids are distinct, so no two rows compare further
     return [Candidate(pid, -negated, d_rank, d_score, l_rank, l_score)
             for negated, _, pid, d_rank, d_score, l_rank, l_score in rows[:limit]]
 
