@@ -103,8 +103,10 @@ def score_shape(shape: str, out: Path, dataset: Path, encoder) -> dict:
     build_seconds = time.perf_counter() - began
     queries = load_dataset(dataset, "test")
     searcher = Searcher.load(index_dir, encoder=encoder)
+    pages = sum(len(f.document.pages) for f in files if f.document is not None)
     row = {"shape": shape, "files": len(files), "skipped": len(skipped), "passages": report.manifest.passages,
            "read s": round(read_seconds, 1), "files/s read": round(len(files) / read_seconds, 1),
+           "pages/s read": round(pages / read_seconds, 1) if pages else "",
            "build s": round(build_seconds, 1), "passages/s built": round(report.manifest.passages / build_seconds, 1)}
     try:
         for mode in ("hybrid", "dense"):
