@@ -142,13 +142,18 @@ def _id(value: str | None, name: str) -> int:
         raise BadQuery(f"{name} must be a whole number, as in the results' links, not {value[:40]!r}") from None
 
 
+def _document_number(file_id: str) -> int:
+    """Return the file id of a /doc/ URL, or answer 404: a malformed id names no document."""
+    try:
+        return _id(file_id, "document id")
+    except BadQuery:
+        abort(404, f"There is no document {file_id[:40]!r}: document ids are the numbers in the results' links.")
+
+
 @bp.route("/doc/<file_id>")
 def document(file_id: str):
     """Show an indexed file whole, its passage marked and scrolled to (#passage-<id>), all escaped."""
-    try:
-        number = _id(file_id, "document id")
-    except BadQuery:
-        abort(404, f"There is no document {file_id[:40]!r}: document ids are the numbers in the results' links.")
+    number = _document_number(file_id)
     passage_id = _id(request.args.get("passage_id"), "passage_id")
     linked = _id(request.args.get("generation"), "generation")
     searcher = get_searcher()
@@ -194,10 +199,7 @@ def render_document(text: str, passage, pages: tuple[int, ...]) -> Markup:
 @bp.route("/doc/<file_id>/original")
 def original(file_id: str):
     """Send an indexed file itself, found by its id only, with its type (web pages sandboxed: their scripts never run)."""
-    try:
-        number = _id(file_id, "document id")
-    except BadQuery:
-        abort(404, f"There is no document {file_id[:40]!r}: document ids are the numbers in the results' links.")
+    number = _document_number(file_id)
     path = get_searcher().original(number)
     if path is None:
         abort(404, f"Document {number} is not in the corpus folder (any more): search again, or run `docsearch index`.")
