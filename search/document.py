@@ -30,6 +30,7 @@ class DocumentView:
     title: str = ""
     pages: tuple[int, ...] = ()  # where each page starts in text (PDF)
     extracted: bool = False  # the text is what docsearch extracted from the file, not the file itself
+    original: Path | None = None  # the file in the corpus folder, if it is still there
 
     def passage(self, passage_id: int) -> StoredPassage | None:
         """Return the passage with this id, if it belongs to this file."""
@@ -39,13 +40,18 @@ class DocumentView:
 def view_of(file: StoredFile, passages: list[StoredPassage], corpus: str,
             extracted: StoredDocument | None = None) -> DocumentView:
     """Return the file's document with its whole text, or with the reason it cannot be shown."""
+    path = original_file(corpus, file)
+    raw = _indexed_bytes(path, file)
     if extracted is not None:
-        return DocumentView(file.id, file.path, passages, extracted.text, _changed(corpus, file), file.title,
-                            extracted.pages, extracted=True)
-    text, problem = _indexed_text(corpus, file)
+        changed = None if raw is not None else (
+            f"{file.path} is no longer in the corpus folder; this is the text docsearch extracted from it"
+            if path is None else f"{file.path} has changed since it was indexed; this is the text extracted from it then")
+        return DocumentView(file.id, file.path, passages, extracted.text, changed, file.title, extracted.pages,
+                            extracted=True, original=path)
+    text, problem = _indexed_text(corpus, file, path, raw)
     if text is not None and any(text[p.start:p.end] != p.text for p in passages):
         text, problem = None, f"{file.path} no longer matches its passages in the index"
-    return DocumentView(file.id, file.path, passages, text, problem, file.title)
+    return DocumentView(file.id, file.path, passages, text, problem, file.title, original=path)
 
 
 def original_file(corpus: str, file: StoredFile) -> Path | None:
@@ -60,34 +66,26 @@ def original_file(corpus: str, file: StoredFile) -> Path | None:
         return None
 
 
-def _changed(corpus: str, file: StoredFile) -> str | None:
-    """Say, for a file whose extracted text is shown, if the file itself has changed or gone since."""
-    path = original_file(corpus, file)
+def _indexed_bytes(path: Path | None, file: StoredFile) -> bytes | None:
+    """Return the file's bytes if they are still the ones indexed (same size, same SHA-256), else None."""
     if path is None:
-        return f"{file.path} is no longer in the corpus folder; this is the text docsearch extracted from it"
+        return None
     try:
-        same = path.stat().st_size == file.size and hashlib.sha256(path.read_bytes()).hexdigest() == file.sha256
+        if path.stat().st_size != file.size:
+            return None
+        raw = path.read_bytes()
     except OSError:
-        same = False
-    return None if same else f"{file.path} has changed since it was indexed; this is the text extracted from it then"
+        return None
+    return raw if hashlib.sha256(raw).hexdigest() == file.sha256 else None
 
 
-def _indexed_text(corpus: str, file: StoredFile) -> tuple[str | None, str | None]:
-    """Read the file under corpus; return its text if its bytes are the ones indexed, else why not."""
+def _indexed_text(corpus: str, file: StoredFile, path: Path | None, raw: bytes | None) -> tuple[str | None, str | None]:
+    """Return a text file's text if its bytes are the ones indexed, else why not."""
     if not corpus:
         return None, "this index does not record the folder its files came from (run `docsearch index` to record it)"
-    root = Path(corpus)
-    path = root / file.path
-    gone = f"{file.path} is no longer in the corpus folder"
-    try:
-        if not path.resolve(strict=True).is_relative_to(root.resolve(strict=True)):
-            return None, gone  # replaced by a link out of the corpus since it was indexed
-        if path.stat().st_size != file.size:
-            return None, f"{file.path} has changed since it was indexed"
-        raw = path.read_bytes()
-    except (OSError, RuntimeError):
-        return None, gone
-    if hashlib.sha256(raw).hexdigest() != file.sha256:
+    if path is None:
+        return None, f"{file.path} is no longer in the corpus folder"
+    if raw is None:
         return None, f"{file.path} has changed since it was indexed"
     try:
         return decode_text(raw)[0], None

@@ -171,7 +171,7 @@ def document(file_id: str):
     body = None if doc.text is None else render_document(doc.text, passage, doc.pages)
     shown = doc.problem if doc.text is not None else f"{doc.problem}; these are its passages as indexed."
     notices = stale + ([shown] if doc.problem else [])
-    original = url_for("web.original", file_id=number) if searcher.original(number) else None
+    original = url_for("web.original", file_id=number) if doc.original is not None else None
     if original and passage and passage.page:
         original += f"#page={passage.page}"  # browsers' PDF viewers open at that page
     return render_template("document.html", doc=doc, passage=passage, body=body, notices=notices, generation=live,
@@ -180,11 +180,12 @@ def document(file_id: str):
 
 def render_document(text: str, passage, pages: tuple[int, ...]) -> Markup:
     """Escape a document's text, mark the passage (#passage-<id>) and show where each page after the first starts."""
+    page_at = {start: number for number, start in enumerate(pages, start=1) if start > 0}
     cuts = sorted({0, len(text), *pages, *((passage.start, passage.end) if passage else ())})
     out, opened = [], False
     for a, b in zip(cuts, cuts[1:]):
-        if a in pages and a > 0:
-            number = pages.index(a) + 1
+        if a in page_at:
+            number = page_at[a]
             out.append(Markup('<span class="page-start" id="page-%d">page %d</span>') % (number, number))
         inside = passage is not None and passage.start <= a < passage.end
         if inside:  # a passage crossing a page start is marked on each side of it; the first part has its id
