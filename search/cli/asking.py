@@ -8,13 +8,17 @@ import json
 import click
 
 from ..request import DEFAULT_K, MAX_K, MODES
-from .options import domain_errors, index_dir_option, load_config, milvus_uri_option
+from .options import domain_errors, index_dir_option, load_config, milvus_uri_option, stacked
 
 
 path_option = click.option("--path", "path", default=None, metavar="GLOB",
                            help="Only files whose path matches GLOB, e.g. 'reports/2024/**' or '**/*.md'.")
 type_option = click.option("--type", "types", default=None, metavar="EXT[,EXT]",
                            help="Only files of these types (extensions), e.g. pdf,md.")
+# What a command that prints hits takes besides its question: filters, JSON, and which index to ask.
+answer_options = stacked(path_option, type_option,
+                         click.option("--json", "as_json", is_flag=True, help="Print the answer as the API's JSON."),
+                         index_dir_option, milvus_uri_option)
 
 
 def parsed(kind, fields: dict, argument: str):
@@ -60,11 +64,7 @@ def show(answer, as_json: bool) -> None:
 @click.option("-k", type=click.IntRange(1, MAX_K), default=DEFAULT_K, show_default=True, help="How many passages.")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid", show_default=True, help="How to rank.")
 @click.option("--per-file", is_flag=True, help="Only the best passage of each file (group=file).")
-@path_option
-@type_option
-@click.option("--json", "as_json", is_flag=True, help="Print the answer as the API's JSON.")
-@index_dir_option
-@milvus_uri_option
+@answer_options
 @domain_errors
 def query(question: str, k: int, mode: str, per_file: bool, path: str | None, types: str | None, as_json: bool,
           **flags) -> None:
@@ -82,11 +82,7 @@ def query(question: str, k: int, mode: str, per_file: bool, path: str | None, ty
 @click.argument("passage_id", type=int, metavar="ID")
 @click.option("-k", type=click.IntRange(1, MAX_K), default=DEFAULT_K, show_default=True, help="How many passages.")
 @click.option("--per-file", is_flag=True, help="One passage per file, and none of the passage's own file.")
-@path_option
-@type_option
-@click.option("--json", "as_json", is_flag=True, help="Print the answer as the API's JSON.")
-@index_dir_option
-@milvus_uri_option
+@answer_options
 @domain_errors
 def similar(passage_id: int, k: int, per_file: bool, path: str | None, types: str | None, as_json: bool,
             **flags) -> None:

@@ -12,8 +12,8 @@ import click
 
 from ..config import Config
 from ..request import MODES
-from .options import (LOCAL_RAY, backend_option, domain_errors, index_dir_option, load_config, max_file_option,
-                      milvus_uri_option, model_option, progress_bar, reading_options, setting, store_option)
+from .options import (LOCAL_RAY, backend_option, corpus_options, domain_errors, load_config, milvus_uri_option,
+                      model_option, progress_bar, setting, store_option)
 
 
 def build_options(config: Config, **extra):
@@ -62,12 +62,7 @@ def _not_embedded(report) -> str:
 
 
 @click.command("index")
-@click.argument("corpus", type=click.Path(path_type=Path), required=False)
-@index_dir_option
-@model_option
-@backend_option
-@max_file_option
-@reading_options
+@corpus_options
 @click.option("--full", is_flag=True, help="Embed every file again instead of only new and changed ones.")
 @click.option("--vector-index", type=click.Choice(("auto", "flat", "hnsw")), default="auto", show_default=True,
               help="Exact search (flat) or HNSW; auto is exact up to 50,000 passages.")
@@ -87,12 +82,7 @@ def index_command(full: bool, vector_index: str, sq8: bool, **flags) -> None:
 
 
 @click.command("watch")
-@click.argument("corpus", type=click.Path(path_type=Path), required=False)
-@index_dir_option
-@model_option
-@backend_option
-@max_file_option
-@reading_options
+@corpus_options
 @click.option("--interval", type=click.FloatRange(min=0.1), default=1.0, show_default=True, help="Seconds between looks.")
 @click.option("--quiet", type=click.FloatRange(min=0), default=2.0, show_default=True,
               help="Seconds the corpus must stay unchanged before re-indexing.")

@@ -37,11 +37,25 @@ milvus_uri_option = setting("milvus_uri", help="Milvus Lite folder (a path endin
 max_file_option = setting("max_file_mb", type=click.FloatRange(min=0, min_open=True))
 
 
-def reading_options(command):
-    """Add the options that say how files are read: paragraphs of plain text, and extraction's limits."""
-    command = setting("paragraphs")(command)
-    command = setting("extract_seconds", type=click.FloatRange(min=0, min_open=True))(command)
-    return setting("extract_memory_mb", type=click.IntRange(min=64))(command)
+def stacked(*decorators):
+    """Return one decorator applying several, the first outermost (as if written one above the other)."""
+
+    def apply(command):
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return apply
+
+
+# How files are read: paragraphs of plain text, and extraction's limits.
+reading_options = stacked(setting("paragraphs"),
+                          setting("extract_seconds", type=click.FloatRange(min=0, min_open=True)),
+                          setting("extract_memory_mb", type=click.IntRange(min=64)))
+# What a command that reads a corpus folder takes: the folder, where its index goes, and how it is read.
+corpus_options = stacked(click.argument("corpus", type=click.Path(path_type=Path), required=False), index_dir_option,
+                         model_option, backend_option, max_file_option, reading_options)
+
 api_key_file_option = setting("api_key_file", type=click.Path(dir_okay=False),
                               help="File of API key hashes, one a line, as `docsearch key add` writes them.")
 
