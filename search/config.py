@@ -10,9 +10,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from docsearch.index.vectors import StoreConfig
+
+if TYPE_CHECKING:
+    from docsearch.index import BuildOptions
 
 # Named here so --help needs no heavy import (docsearch.index.embed.BACKENDS, docsearch.index.vectors.STORES).
 BACKENDS = ("torch", "torch-bf16", "onnx", "onnx-int8")
@@ -86,6 +89,16 @@ class Config:
     def store_config(self) -> StoreConfig:
         """Return where vectors live and how to reach them, as the index side takes it."""
         return StoreConfig(self.store, self.milvus_uri, self.milvus_token)
+
+    def build_options(self, **extra) -> BuildOptions:
+        """Return the build options these settings ask for (what they leave open, the live index decides)."""
+        from docsearch.index import DEFAULT_MODEL, BuildOptions
+        from docsearch.index.extract.sandbox import Limits
+
+        return BuildOptions(model=self.model or DEFAULT_MODEL, backend=self.backend, store=self.store_config(),
+                            max_file_bytes=int(self.max_file_mb * 2**20), ray=self.ray, cache_dir=self.cache_dir,
+                            paragraphs=self.paragraphs,
+                            limits=Limits(seconds=self.extract_seconds, memory_mb=self.extract_memory_mb), **extra)
 
     def describe(self) -> list[str]:
         """Return one line per setting: its value (secrets hidden) and where it came from."""

@@ -112,9 +112,7 @@ def sync_quietly(config: Config, encoder):
     """Bring the index up to date with the loaded model, log one line about it and return the BuildReport."""
     from docsearch.index import build_index
 
-    from .cli.building import build_options
-
-    report = build_index(config.corpus, config.index_dir, build_options(config), encoder=encoder)
+    report = build_index(config.corpus, config.index_dir, config.build_options(), encoder=encoder)
     if report.written:
         click.echo(
             f"re-indexed {config.corpus}: added {len(report.added)}, changed {len(report.changed)}, removed "

@@ -16,18 +16,6 @@ from .options import (LOCAL_RAY, backend_option, corpus_options, domain_errors, 
                       model_option, progress_bar, setting, store_option)
 
 
-def build_options(config: Config, **extra):
-    """Return the build options a configuration asks for (what it leaves open, the live index decides)."""
-    from docsearch.index import DEFAULT_MODEL, BuildOptions
-    from docsearch.index.extract.sandbox import Limits
-
-    return BuildOptions(model=config.model or DEFAULT_MODEL, backend=config.backend, store=config.store_config(),
-                        max_file_bytes=int(config.max_file_mb * 2**20), ray=config.ray, cache_dir=config.cache_dir,
-                        paragraphs=config.paragraphs,
-                        limits=Limits(seconds=config.extract_seconds, memory_mb=config.extract_memory_mb),
-                        **extra)
-
-
 def run_build(config: Config, **extra):
     """Build or sync the index, print what changed, and return the loaded (local) Encoder."""
     from docsearch.index import build_index
@@ -36,7 +24,7 @@ def run_build(config: Config, **extra):
     if config.ray:
         click.echo(f"embedding on Ray ({config.ray})", err=True)
     began = time.perf_counter()
-    report = build_index(config.corpus, config.index_dir, build_options(config, **extra), progress=progress_bar())
+    report = build_index(config.corpus, config.index_dir, config.build_options(**extra), progress=progress_bar())
     for s in report.skipped:
         click.echo(f"  skipped {s.path!r}: {s.reason}", err=True)
     if report.rebuilt_because and report.written:
@@ -130,7 +118,7 @@ def eval_command(dataset_dir: Path, split: str, modes: tuple[str, ...], json_out
     backend = config.backend or default_backend()
     index_dir = index_dir or Path(".docsearch-eval") / f"{dataset.name}{'-whole' if whole_documents else ''}-{backend}"
     click.echo(f"{dataset.name}: {len(dataset.documents)} documents, {len(dataset.queries)} {split} queries", err=True)
-    options = replace(build_options(config, chunking="whole" if whole_documents else "passages"), backend=backend)
+    options = replace(config.build_options(chunking="whole" if whole_documents else "passages"), backend=backend)
     searcher, reused = open_index(dataset, index_dir, options, progress_bar())
     click.echo(f"{'reused' if reused else 'built'} index {index_dir}: {searcher.manifest.passages} passages", err=True)
     figures = []
