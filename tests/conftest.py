@@ -115,6 +115,14 @@ def mixed(tmp_path_factory, encoder) -> tuple[Path, Path, object]:
     return root, base / "index", build_index(root, base / "index", encoder=encoder)
 
 
+@pytest.fixture()
+def mixed_copy(tmp_path, mixed) -> tuple[Path, Path]:
+    """A private copy of the mixed folder and of its session index, as if built from that copy."""
+    root = tmp_path / "corpus"
+    shutil.copytree(mixed[0], root)
+    return root, copy_index(mixed[1], tmp_path / "index", root)
+
+
 @pytest.fixture(scope="session")
 def searcher(docs_index, encoder):
     """A Searcher over the demo corpus, sharing the session's model."""

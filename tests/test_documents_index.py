@@ -59,16 +59,11 @@ def test_sections_and_titles_are_stored(mixed):
                       "page.html": "Lighthouse keepers", "report.docx": "Annual report"}
 
 
-def test_a_sync_reuses_passages_and_still_indexes_their_sections(mixed, tmp_path, encoder):
+def test_a_sync_reuses_passages_and_still_indexes_their_sections(mixed_copy, encoder):
     """The BM25 text of a reused passage is rebuilt from what the index stores (its section included)."""
-    import shutil
-
     from docsearch.search.engine import Searcher
 
-    root, index_dir, _ = mixed
-    copy_root, copy_index = tmp_path / "corpus", tmp_path / "index"
-    shutil.copytree(root, copy_root)
-    shutil.copytree(index_dir, copy_index)
+    copy_root, copy_index = mixed_copy
     (copy_root / "notes.txt").write_text("Harbour notes\n\nA new paragraph replaces the old wrapped text here.\n")
     report = build_index(copy_root, copy_index, encoder=encoder)
     assert report.changed == ["notes.txt"] and report.unchanged == 4 and report.written

@@ -95,14 +95,8 @@ def test_originals_have_their_type_and_web_pages_are_sandboxed(client, stored, m
         assert answer.status_code == 404 and b"Traceback" not in answer.data
 
 
-def test_a_changed_file_keeps_its_extracted_text_with_a_notice(tmp_path, mixed, encoder):
-    import shutil
-
-    from .conftest import copy_index
-
-    root = tmp_path / "corpus"
-    shutil.copytree(mixed[0], root)
-    index_dir = copy_index(mixed[1], tmp_path / "index", root)
+def test_a_changed_file_keeps_its_extracted_text_with_a_notice(mixed_copy, encoder):
+    root, index_dir = mixed_copy
     (root / "report.docx").write_bytes(b"changed since")
     client = app_for(index_dir, encoder).test_client()
     passage = next(p for p in stored_passages(index_dir) if p.source == "report.docx")
@@ -111,16 +105,10 @@ def test_a_changed_file_keeps_its_extracted_text_with_a_notice(tmp_path, mixed, 
     assert html.unescape(MARK.search(page).group(2)) == passage.text
 
 
-def test_a_sync_carries_unchanged_binary_files_without_reading_them_again(tmp_path, mixed, encoder, monkeypatch):
-    import shutil
-
+def test_a_sync_carries_unchanged_binary_files_without_reading_them_again(mixed_copy, encoder, monkeypatch):
     from docsearch.index import corpus
 
-    from .conftest import copy_index
-
-    root = tmp_path / "corpus"
-    shutil.copytree(mixed[0], root)
-    index_dir = copy_index(mixed[1], tmp_path / "index", root)
+    root, index_dir = mixed_copy
     before = {(p.source, p.start, p.end, p.text, p.page) for p in stored_passages(index_dir)}
     read: list[bytes] = []
 
