@@ -24,8 +24,8 @@ from .request import (DEFAULT_K, MAX_ID, MAX_K, MAX_QUERY_CHARS, MODES, BadQuery
                       whole_number)
 
 bp = Blueprint("web", __name__)
-# Types a browser shows itself; anything else (a Word file) is offered as a download.
-INLINE = ("application/pdf", "text/plain", "text/markdown", "text/html", "application/xhtml+xml")
+# The indexed types a browser shows itself; anything else (a Word file) is offered as a download.
+INLINE = ("application/pdf", "text/plain", "text/markdown", "text/html")
 
 
 def marked(text: str, spans: list[list[int]], opening: Markup = Markup("<mark>")) -> Markup:
@@ -206,7 +206,7 @@ def original(file_id: str):
         abort(404, f"Document {number} is not in the corpus folder (any more): search again, or run `docsearch index`.")
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     response = send_file(path, mimetype=kind, as_attachment=kind not in INLINE, download_name=path.name)
-    if kind in ("text/html", "application/xhtml+xml", "image/svg+xml"):
+    if kind == "text/html":
         response.headers["Content-Security-Policy"] = "sandbox"  # kept, with the app's policy, by security.py
     return response
 
