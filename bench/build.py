@@ -18,9 +18,10 @@ PROGRESS_EVERY = 60  # seconds between progress lines of a build: a 1M build tak
 
 def build_options(args: argparse.Namespace, store: StoreConfig = StoreConfig()) -> BuildOptions:
     """Return the build options the command line asks for (docsearch's defaults otherwise), into store."""
-    # SQ8 is FAISS's own: a Milvus store refuses it, and builds its HNSW from float vectors.
-    sq8 = args.sq8 and store.kind in (None, "faiss")
-    return BuildOptions(vector_index=args.vector_index or BuildOptions.vector_index, sq8=sq8, store=store)
+    # SQ8 and SQ4 are FAISS's own: a Milvus store refuses them, and builds its HNSW from float vectors.
+    faiss = store.kind in (None, "faiss")
+    return BuildOptions(vector_index=args.vector_index or BuildOptions.vector_index, sq8=args.sq8 and faiss,
+                        sq4=args.sq4 and faiss, store=store)
 
 
 def build(files: list, index_dir: Path, encoder, args: argparse.Namespace, progress=None,

@@ -93,6 +93,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--vector-index", choices=("auto", "flat", "hnsw"), default=None,
                    help="BuildOptions(vector_index=...) [default: docsearch's, auto]")
     p.add_argument("--sq8", action="store_true", help="BuildOptions(sq8=True): 8-bit vector components")
+    p.add_argument("--sq4", action="store_true", help="BuildOptions(sq4=True): 4-bit components, exact ranking from disk")
     p.add_argument("--reuse-indexes", action="store_true", help="keep an index already built from the same corpus")
     p.add_argument("--txtai-python", type=Path, default=None, help="interpreter with txtai [default: this one, "
                    "else WORK_DIR/txtai-venv/bin/python]")

@@ -20,7 +20,6 @@ import functools
 import hashlib
 import json
 import logging
-import os
 import re
 import threading
 import unicodedata
@@ -32,6 +31,7 @@ import numpy as np
 import Stemmer
 
 from .errors import IndexCorrupt
+from .ondisk import DiskArray
 
 # bm25s sets its own logger to DEBUG, so its "Building index from tokens" reached every
 # command's output through the root handler; its warnings still do.
@@ -147,34 +147,6 @@ def write_lexical(folder: Path, texts: Sequence[str]) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file())
 
 
-class _PostingArray:
-    """One of the index's numpy files, read a slice at a time with pread.
-
-    Not memory-mapped: every page of a mapping that a query touches stays in the
-    server's resident memory, and over many queries that is most of the postings
-    (measured at 1M passages: 428 of 473 MB after 1,100 queries). Read like this,
-    the postings stay in the kernel's shared page cache, as SQLite's pages do.
-    """
-
-    def __init__(self, path: Path):
-        self._file = open(path, "rb")  # closed with this object (a reload drops the old generation)
-        version = np.lib.format.read_magic(self._file)
-        read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-        shape, fortran, self.dtype = read_header(self._file)
-        if len(shape) != 1 or fortran or self.dtype.hasobject:
-            raise IndexCorrupt(f"{path} is not a flat numeric array; rebuild with `docsearch index --full`")
-        self.length = shape[0]
-        self._offset = self._file.tell()
-
-    def read(self, start: int, stop: int) -> np.ndarray:
-        """Return items [start, stop) of the array."""
-        size = self.dtype.itemsize
-        raw = os.pread(self._file.fileno(), (stop - start) * size, self._offset + start * size)
-        if len(raw) != (stop - start) * size:
-            raise IndexCorrupt(f"{self._file.name} is shorter than its header says; rebuild with `docsearch index --full`")
-        return np.frombuffer(raw, dtype=self.dtype)
-
-
 class LexicalIndex:
     """A generation's BM25 index: the vocabulary in memory, each asked term's postings read from disk."""
 
@@ -189,8 +161,8 @@ class LexicalIndex:
             self._vocabulary = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
             self._vocabulary.pop("", None)  # bm25s's placeholder; no term is empty
             self._starts = np.load(folder / "indptr.csc.index.npy", allow_pickle=False)  # one per term, small
-            self._rows = _PostingArray(folder / "indices.csc.index.npy")
-            self._scores = _PostingArray(folder / "data.csc.index.npy")
+            self._rows = DiskArray(folder / "indices.csc.index.npy")
+            self._scores = DiskArray(folder / "data.csc.index.npy")
             if max(self._vocabulary.values(), default=-1) >= len(self._starts) - 1 or not (
                 self._starts[-1] == self._rows.length == self._scores.length
             ):

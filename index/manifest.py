@@ -34,7 +34,7 @@ class Manifest:
     generation: int = 1
     chunking: str = "passages"  # or "whole": one passage per document, truncated by the model
     backend: str = "torch"  # what embedded the passages (index.embed.BACKENDS); queries use the same
-    vector_index: str = "flat"  # FAISS index kind: flat, hnsw, flat-sq8 or hnsw-sq8 (index.store)
+    vector_index: str = "flat"  # FAISS index kind: flat or hnsw, plain, -sq8 or -sq4 (index.faiss_vectors)
     lexical: str = ""  # how the BM25 index was made (index.lexical.SETTINGS)
     # The absolute folder the files were read from, so the query side can show a whole file;
     # "" when the documents did not come from a folder (a dataset) or an older docsearch built it.

@@ -122,7 +122,7 @@ class MilvusStore:
     def prepare(cls, config: StoreConfig, index_dir: Path, generation: int, kind: str) -> dict:
         """Check the URI and kind; return the manifest fields: the URI and this generation's collection."""
         if kind not in ("flat", "hnsw"):
-            raise ValueError("the Milvus store keeps float vectors; --sq8 is for the FAISS store")
+            raise ValueError("the Milvus store keeps float vectors; --sq8 and --sq4 are for the FAISS store")
         uri = check_uri(config.milvus_uri or str(Path(index_dir) / "milvus.db"))
         return {"vector_store": "milvus", "milvus_uri": uri, "milvus_collection": collection_name(index_dir, generation)}
 

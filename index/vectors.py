@@ -71,12 +71,16 @@ class StoreConfig:
         return f"StoreConfig(kind={self.kind!r}, milvus_uri={self.milvus_uri!r})"  # never the token
 
 
-def vector_index_kind(passages: int, vector_index: str = "auto", sq8: bool = False) -> str:
-    """Return the index kind to write for this many passages: flat, hnsw, flat-sq8 or hnsw-sq8."""
+def vector_index_kind(passages: int, vector_index: str = "auto", sq8: bool = False, sq4: bool = False) -> str:
+    """Return the index kind to write for this many passages: flat or hnsw, plain, -sq8 or -sq4."""
     if vector_index not in VECTOR_INDEXES:
         raise ValueError(f"vector index must be one of {', '.join(VECTOR_INDEXES)}, not {vector_index!r}")
+    if sq8 and sq4:
+        raise ValueError("choose 8-bit (--sq8) or 4-bit (--sq4) vector components, not both")
     kind = vector_index if vector_index != "auto" else ("flat" if passages <= EXACT_UP_TO else "hnsw")
-    return f"{kind}-sq8" if sq8 and passages else kind
+    if not passages:  # nothing to learn the components' ranges from
+        return kind
+    return f"{kind}-sq8" if sq8 else f"{kind}-sq4" if sq4 else kind
 
 
 class VectorStore(Protocol):

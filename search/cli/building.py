@@ -55,18 +55,20 @@ def _not_embedded(report) -> str:
 @click.option("--vector-index", type=click.Choice(("auto", "flat", "hnsw")), default="auto", show_default=True,
               help="Exact search (flat) or HNSW; auto is exact up to 50,000 passages.")
 @click.option("--sq8", is_flag=True, help="Store vectors as 8-bit scalars: a quarter of the memory, slightly lower recall.")
+@click.option("--sq4", is_flag=True, help="Keep 4-bit scalars in memory (an eighth) to find candidates, and rank "
+                                          "them by the exact vectors, read from disk.")
 @store_option
 @milvus_uri_option
 @setting("ray", "--ray", is_flag=False, flag_value=LOCAL_RAY, metavar="[ADDRESS]",
          help="Embed on Ray: a small local instance, or the cluster at ADDRESS (ray://host:10001, or auto). "
               "Give it as --ray=ADDRESS, or after CORPUS.")
 @domain_errors
-def index_command(full: bool, vector_index: str, sq8: bool, **flags) -> None:
+def index_command(full: bool, vector_index: str, sq8: bool, sq4: bool, **flags) -> None:
     """Build the index of CORPUS (default: docs_corpus), or bring it up to date.
 
     Only new and changed files are embedded; files gone from CORPUS are removed.
     """
-    run_build(load_config(**flags), full=full, vector_index=vector_index, sq8=sq8)
+    run_build(load_config(**flags), full=full, vector_index=vector_index, sq8=sq8, sq4=sq4)
 
 
 @click.command("watch")
