@@ -1,4 +1,4 @@
-"""Tune hybrid fusion on a BEIR split (train only): RRF constant, weights, pool size.
+"""Tune hybrid fusion on a BEIR split (train only): the dense share of the fused score, pool size.
 
 Run by hand from the repository root, after `docsearch eval DATASET --split train`
 has built the index:
@@ -71,14 +71,10 @@ def main() -> None:
 
     print(f"dense   {score('dense', DEPTH):.4f}")
     print(f"lexical {score('lexical', DEPTH):.4f}")
-    results = [(score("hybrid", pool, rrf_k=rrf_k, dense_weight=weight, lexical_weight=1.0), pool, rrf_k, weight)
-               for pool, rrf_k, weight in itertools.product((50, 100, 200, 1000), (5, 10, 20, 30, 60, 100),
-                                                            (0.6, 0.8, 1.0, 1.25, 1.5))]
-    for value, pool, rrf_k, weight in sorted(results, reverse=True)[:15]:
-        print(f"hybrid {value:.4f}  pool={pool} rrf_k={rrf_k} dense_weight={weight}")
-    for value, pool, rrf_k, weight in results:
-        if rrf_k == 60 and weight == 1.0:
-            print(f"baseline {value:.4f}  pool={pool} rrf_k=60 dense_weight=1.0")
+    results = [(score("hybrid", pool, dense_share=share), pool, share)
+               for pool, share in itertools.product((50, 100, 200, 1000), (0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7))]
+    for value, pool, share in sorted(results, reverse=True)[:15]:
+        print(f"hybrid {value:.4f}  pool={pool} dense_share={share}")
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Three modes: ``dense`` (cosine similarity of unit vectors in the generation's vector
 store), ``lexical`` (BM25 over Porter-stemmed words, docsearch.index.lexical) and
-``hybrid``, the default: reciprocal rank fusion of both lists, each drawn from a
-pool larger than k.
+``hybrid``, the default: both lists' scores scaled to 0..1 and mixed
+(docsearch.search.fusion), each list drawn from a pool larger than k.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ HTML = "text/html"
 NOT_WHITE_SPACE = r"[^\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
 HIT_FIELDS = {
     "rank": {"type": "integer", "minimum": 1, "description": "1 for the best passage"},
-    "score": {"type": "number", "description": "fused RRF score (hybrid), cosine (dense) or BM25 (lexical)"},
+    "score": {"type": "number", "description": "fused score, 0 to 1 (hybrid), cosine (dense) or BM25 (lexical)"},
     "text": {"type": "string", "description": "the passage, exactly as in the file's document text"},
     "source": {"type": "string", "description": "the file, relative to the corpus folder"},
     "passage": {"type": "integer", "minimum": 1, "description": "the passage's number within its file, from 1"},

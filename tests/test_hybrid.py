@@ -12,18 +12,39 @@ from .conftest import ask
 QUESTIONS = json.loads((Path(__file__).parent / "data" / "docs_questions.json").read_text())
 
 
-def test_rrf_by_hand():
+def test_fusion_by_hand():
+    """Each list's scores are scaled to 0..1 (best 1, last 0) and mixed by the dense share."""
     dense = [(1, 0.9), (2, 0.8), (3, 0.7)]
-    lexical = [(3, 12.0), (4, 9.0)]
-    fused = fuse(dense, lexical, "hybrid", rrf_k=10, dense_weight=1.0, lexical_weight=1.0)
+    lexical = [(3, 12.0), (4, 9.0), (5, 3.0)]
+    fused = fuse(dense, lexical, "hybrid", dense_share=0.4)
     scores = {c.pid: c.score for c in fused}
-    assert scores[3] == pytest.approx(1 / 13 + 1 / 11)
-    assert scores[1] == pytest.approx(1 / 11)
-    assert scores[4] == pytest.approx(1 / 12)
-    assert scores[2] == scores[4]  # a tie goes to the passage with a dense rank
-    assert [c.pid for c in fused] == [3, 1, 2, 4]
-    assert fuse(dense, lexical, "hybrid", rrf_k=10, dense_weight=1.0, lexical_weight=1.0, limit=2) == fused[:2]
+    assert scores[1] == pytest.approx(0.4)
+    assert scores[2] == pytest.approx(0.2)
+    assert scores[3] == pytest.approx(0.6)  # last of dense, first of lexical
+    assert scores[4] == pytest.approx(0.6 * 6 / 9)
+    assert scores[5] == 0.0
+    assert [c.pid for c in fused] == [3, 1, 4, 2, 5]
+    assert fuse(dense, lexical, "hybrid", dense_share=0.4, limit=2) == fused[:2]
     assert fused[0] == Candidate(3, scores[3], dense_rank=3, dense_score=0.7, lexical_rank=1, lexical_score=12.0)
+
+
+def test_fusion_keeps_a_wide_lexical_lead_that_rank_fusion_loses():
+    """A passage far ahead in BM25 and third in meaning beats the first in meaning, second in BM25.
+
+    Weighted RRF (k 10, dense weight 0.8) put passage 1 first: 0.8/11 + 1/12 > 0.8/13 + 1/11.
+    """
+    dense = [(1, 0.60), (2, 0.55), (3, 0.50), (4, 0.40)]
+    lexical = [(3, 8.0), (1, 3.5), (4, 2.5)]
+    fused = fuse(dense, lexical, "hybrid", dense_share=0.45)
+    assert [c.pid for c in fused][:2] == [3, 1]
+    assert fused[0].score == pytest.approx(0.45 * 0.5 + 0.55)
+
+
+def test_fusion_of_one_result_or_equal_scores_gives_the_whole_share():
+    assert fuse([(7, 0.3)], [], "hybrid", dense_share=0.45)[0].score == pytest.approx(0.45)
+    assert [c.score for c in fuse([], [(1, 2.0), (2, 2.0)], "hybrid", dense_share=0.45)] == [
+        pytest.approx(0.55), pytest.approx(0.55)]
+    assert fuse([], [], "hybrid") == []
 
 
 def test_single_modes_rank_by_their_own_list_only():
@@ -83,10 +104,10 @@ def test_group_by_file_returns_each_file_once(searcher):
     assert "more_in_file" not in ask(searcher, "US troops in Iraq", k=3)[0].to_dict()
 
 
-def test_hybrid_puts_the_right_file_first_for_90_percent(searcher):
+def test_hybrid_puts_the_right_file_first_for_19_of_20(searcher):
     answered = [ask(searcher, q["question"], k=1)[0].source == q["file"] for q in QUESTIONS["answerable"]]
-    assert len(answered) >= 15
-    assert sum(answered) / len(answered) >= 0.9, answered
+    assert len(answered) == 20
+    assert sum(answered) >= 19, [q["question"] for q, ok in zip(QUESTIONS["answerable"], answered) if not ok]
 
 
 def test_low_confidence_separates_answerable_from_unanswerable(searcher):

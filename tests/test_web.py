@@ -52,7 +52,9 @@ def test_results_show_source_lines_and_score(client):
     assert response.status_code == 200
     assert found["source"][0] == "004_68f2a8bcaf0079e8.txt"
     assert found["lines"][0] == "lines 10"
-    assert found["score"][0].startswith("score 0.")
+    # The best passage in both lists has the whole fused score; the others less, best first.
+    scores = [float(text.removeprefix("score ")) for text in found["score"]]
+    assert scores[0] == 1.0 and 0 < scores[2] <= scores[1] < 1.0, scores
     assert len(found["source"]) == 3
     assert "Strategic Framework Agreement" in found["text"][0]
     assert f'value="{QUESTION}"' in response.get_data(as_text=True)  # the question stays in the box
