@@ -92,8 +92,13 @@ def test_disk_array_reads_rows_in_the_order_asked_and_refuses_what_is_not_there(
     assert rows.length == 50 and rows.row_shape == (384,)
     assert np.array_equal(rows.rows(np.array([9, 3, 49])), clustered[[9, 3, 49]])
     assert np.array_equal(rows.rows(np.arange(10, 20)), clustered[10:20])  # a run: one read
+    mixed = np.array([30, 4, 5, 6, 30, 0, 49, 48])  # runs, repeats and order at once
+    assert np.array_equal(rows.rows(mixed), clustered[mixed])
+    assert rows.rows(np.array([], np.int64)).shape == (0, 384)
     with pytest.raises(IndexError, match="row 50 is outside"):
         rows.rows(np.array([2, 50]))
+    with pytest.raises(IndexError, match="row -1 is outside"):
+        rows.rows(np.array([-1, 3]))
     (tmp_path / "short.npy").write_bytes((tmp_path / "rows.npy").read_bytes()[:-1000])
     with pytest.raises(IndexCorrupt, match="shorter than its header says"):
         DiskArray(tmp_path / "short.npy").rows(np.array([49]))
