@@ -55,9 +55,13 @@ class BuildOptions:
     paragraphs: str = "auto"  # how plain text marks paragraphs: auto, lines or blank (index.extract.text)
     limits: Limits = Limits()  # time and memory each PDF, web page or Word file may take to read
 
+    def vector_kind(self, passages: int) -> str:
+        """Return the vector index kind these options write for this many passages."""
+        return vector_index_kind(passages, self.vector_index, self.sq8, self.sq4)
+
     def resolved(self, live: Manifest | None) -> "BuildOptions":
         """Return the options with what was left open taken from the live index, every choice checked."""
-        vector_index_kind(0, self.vector_index, self.sq8, self.sq4)  # refuse bad choices before any work
+        self.vector_kind(0)  # refuse bad choices before any work
         if self.chunking not in CHUNKINGS:
             raise ValueError(f"chunking must be passages or whole, not {self.chunking!r}")
         if self.paragraphs not in PARAGRAPHS:
@@ -142,7 +146,7 @@ def build_documents(files: Sequence[SourceFile], index_dir: Path | str, skipped:
     options = options.resolved(folder.live_manifest(for_reuse=True))
     # The store checks its settings before any work; where it would put the vectors tells a move.
     target = store_class(options.store.kind).prepare(options.store, folder.path, 0,
-                                                     vector_index_kind(1, options.vector_index, options.sq8, options.sq4))
+                                                     options.vector_kind(1))
     with folder.lock():
         encoder = encoder or Encoder(options.model, backend=options.backend, cache_dir=options.cache_dir)
         wanted = {"model": encoder.name, "backend": encoder.backend, "dimension": encoder.dimension,
@@ -256,7 +260,7 @@ def _nothing_to_write(previous: Generation, options: BuildOptions, target: dict,
     """
     had = previous.manifest
     same_storage = (had.format_version == FORMAT_VERSION and had.lexical == LEXICAL_SETTINGS and had.corpus == corpus
-                    and had.vector_index == vector_index_kind(had.passages, options.vector_index, options.sq8, options.sq4)
+                    and had.vector_index == options.vector_kind(had.passages)
                     and (had.vector_store, had.milvus_uri) == (target["vector_store"], target["milvus_uri"]))
     same_files = not (report.added or report.changed or report.removed)
     return same_storage and same_files and previous.catalog.skipped() == {(s.path, s.reason) for s in skipped}
@@ -295,7 +299,7 @@ def _manifest(folder: IndexFolder, options: BuildOptions, wanted: dict, files: S
               passages: list[Passage], skipped: Sequence[Skipped], corpus: str, began: float) -> Manifest:
     """Return the manifest of the next generation (its checksums are added as it is written)."""
     generation = folder.next_number()
-    kind = vector_index_kind(len(passages), options.vector_index, options.sq8, options.sq4)
+    kind = options.vector_kind(len(passages))
     return Manifest(
         **wanted, files=len(files), passages=len(passages), skipped=len(skipped),
         corpus_fingerprint=corpus_fingerprint(files),

@@ -33,11 +33,7 @@ class DiskArray:
 
     def read(self, start: int, stop: int) -> np.ndarray:
         """Return rows [start, stop) of the array."""
-        want = (stop - start) * self._row_bytes
-        raw = os.pread(self._file.fileno(), want, self._offset + start * self._row_bytes)
-        if len(raw) != want:
-            raise IndexCorrupt(f"{self._file.name} is shorter than its header says; rebuild with `docsearch index --full`")
-        return np.frombuffer(raw, dtype=self.dtype).reshape((stop - start, *self.row_shape))
+        return self._runs([start], [stop], stop - start)
 
     def rows(self, indices: np.ndarray) -> np.ndarray:
         """Return the rows at the given indices, in that order: one read per run of consecutive rows."""
@@ -51,16 +47,20 @@ class DiskArray:
                 raise IndexError(f"row {row} is outside {self._file.name} ({self.length} rows)")
         # A file's passages are consecutive rows, so a filtered search reads few runs, not each row.
         cuts = np.flatnonzero(np.diff(ascending) != 1) + 1
-        firsts = ascending[np.concatenate(([0], cuts))].tolist()
-        lasts = ascending[np.concatenate((cuts - 1, [len(ascending) - 1]))].tolist()
-        size, fd = self._row_bytes, self._file.fileno()
-        raw = b"".join(os.pread(fd, (last + 1 - first) * size, self._offset + first * size)
-                       for first, last in zip(firsts, lasts))
-        if len(raw) != len(indices) * size:
-            raise IndexCorrupt(f"{self._file.name} is shorter than its header says; rebuild with `docsearch index --full`")
+        starts = ascending[np.concatenate(([0], cuts))].tolist()
+        stops = (ascending[np.concatenate((cuts - 1, [len(ascending) - 1]))] + 1).tolist()
         found = np.empty((len(indices), *self.row_shape), self.dtype)
-        found[order] = np.frombuffer(raw, dtype=self.dtype).reshape(found.shape)
+        found[order] = self._runs(starts, stops, len(indices))
         return found
+
+    def _runs(self, starts: list[int], stops: list[int], count: int) -> np.ndarray:
+        """Read the runs of rows [start, stop) one after another; return their count rows."""
+        size, fd = self._row_bytes, self._file.fileno()
+        raw = b"".join(os.pread(fd, (stop - start) * size, self._offset + start * size)
+                       for start, stop in zip(starts, stops))
+        if len(raw) != count * size:
+            raise IndexCorrupt(f"{self._file.name} is shorter than its header says; rebuild with `docsearch index --full`")
+        return np.frombuffer(raw, dtype=self.dtype).reshape((count, *self.row_shape))
 
     def close(self) -> None:
         """Close the file."""
