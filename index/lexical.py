@@ -56,6 +56,9 @@ SETTINGS = (f"bm25s {METHOD} k1={K1} b={B} porter stop-words "
             + hashlib.sha256(" ".join(sorted(STOP_WORDS)).encode()).hexdigest()[:12])
 
 _local = threading.local()
+# Postings are read, and scores selected, this many at a time: a query's temporaries stay
+# a few hundred KB whatever the index's size.
+CHUNK = 1 << 16
 
 
 def _stemmer() -> Stemmer.Stemmer:
@@ -153,6 +156,7 @@ class LexicalIndex:
     def __init__(self, folder: Path):
         self.passages = json.loads((folder / "passages.json").read_text(encoding="utf-8"))["passages"]
         self._vocabulary: dict[str, int] = {}
+        self._threads = threading.local()
         if self.passages:
             params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
             if params["num_docs"] != self.passages:
@@ -176,22 +180,55 @@ class LexicalIndex:
         ids = [self._vocabulary[t] for t in query_terms(query) if t in self._vocabulary]
         if not ids or depth < 1:
             return []
-        scores = np.zeros(self.passages, dtype=self._scores.dtype)
+        scores = self._sums()
         for term in ids:
             start, stop = int(self._starts[term]), int(self._starts[term + 1])
-            np.add.at(scores, self._rows.read(start, stop), self._scores.read(start, stop))  # 3x faster than +=
+            for at in range(start, stop, CHUNK):
+                end = min(at + CHUNK, stop)
+                np.add.at(scores, self._rows.read(at, end), self._scores.read(at, end))  # 3x faster than +=
         if allowed is not None:
-            kept = np.zeros(self.passages, dtype=bool)
-            kept[np.asarray(allowed, np.int64) - 1] = True
-            scores[~kept] = 0
-        matching = np.flatnonzero(scores > 0)
-        if len(matching) > depth:
-            # Keep every passage scoring at least the depth-th best, then sort only those.
-            cut = len(matching) - depth
-            matching = matching[scores[matching] >= np.partition(scores[matching], cut)[cut]]
-        # Best first, equal scores in passage order.
-        order = np.lexsort((matching, -scores[matching]))[:depth]
-        return [(int(row) + 1, float(scores[row])) for row in matching[order]]
+            dropped = np.ones(self.passages, dtype=bool)
+            dropped[np.asarray(allowed, np.int64) - 1] = False
+            scores[dropped] = 0
+        return best_scores(scores, depth)
+
+    def _sums(self) -> np.ndarray:
+        """Return this thread's array of per-passage sums, all zero.
+
+        One array per request thread, kept between queries: a new one per query (and the
+        passage-sized temporaries of a selection over all of it) grew each thread's
+        malloc arena by tens of MB at 1M passages.
+        """
+        sums = getattr(self._threads, "sums", None)
+        if sums is None:
+            sums = self._threads.sums = np.zeros(self.passages, dtype=self._scores.dtype)
+        else:
+            sums.fill(0)
+        return sums
+
+
+def best_scores(scores: np.ndarray, depth: int) -> list[tuple[int, float]]:
+    """Return up to depth (row + 1, score) pairs of the positive scores, best first, equal scores by row.
+
+    Goes over scores a CHUNK at a time, keeping the best so far: nothing the size of
+    scores is allocated, and once depth rows are kept, only rows above the depth-th
+    best score are looked at.
+    """
+    rows, values, floor = np.empty(0, np.int64), np.empty(0, scores.dtype), 0
+    for at in range(0, len(scores), CHUNK):
+        part = scores[at:at + CHUNK]
+        found = np.flatnonzero(part > floor)
+        if not len(found):
+            continue
+        rows, values = np.concatenate((rows, found + at)), np.concatenate((values, part[found]))
+        if len(rows) > depth:
+            # Keep every row scoring at least the depth-th best: a later row must beat it.
+            cut = len(rows) - depth
+            floor = np.partition(values, cut)[cut]
+            kept = values >= floor
+            rows, values = rows[kept], values[kept]
+    order = np.lexsort((rows, -values))[:depth]
+    return [(int(row) + 1, float(value)) for row, value in zip(rows[order], values[order])]
 
 
 def holds_every_term(text_terms: Iterable[str], wanted: Iterable[str]) -> bool:

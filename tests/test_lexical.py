@@ -2,11 +2,14 @@
 
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import pytest
 
-from docsearch.index import IndexFolder, build_index
-from docsearch.index.lexical import B, K1, SETTINGS, LexicalIndex, query_terms, term_spans, terms, write_lexical
+from docsearch.index import IndexFolder, build_index, lexical
+from docsearch.index.lexical import (B, K1, SETTINGS, LexicalIndex, best_scores, query_terms, term_spans, terms,
+                                     write_lexical)
 from docsearch.index.manifest import FORMAT_VERSION, MANIFEST_NAME
 from docsearch.search.engine import Searcher
 from docsearch.search.highlight import highlights, holds_every_word
@@ -61,7 +64,9 @@ def lucene_bm25(query: list[str], docs: list[list[str]], k1=K1, b=B) -> list[flo
     return scores
 
 
-def test_scores_match_bm25_by_hand(tmp_path):
+@pytest.mark.parametrize("chunk", [lexical.CHUNK, 1, 2])  # postings read a few at a time, too
+def test_scores_match_bm25_by_hand(tmp_path, monkeypatch, chunk):
+    monkeypatch.setattr(lexical, "CHUNK", chunk)
     texts = [
         "Troops left the base at night.",
         "The base was rebuilt; the base has a new runway and a new base hospital.",
@@ -86,6 +91,33 @@ def test_depth_cut_keeps_the_best_and_breaks_ties_by_passage(tmp_path):
     index = LexicalIndex(tmp_path / "lexical")
     assert [pid for pid, _ in index.search("alpha", 2)] == [4, 1]  # the short passage first, then the first tie
     assert [pid for pid, _ in index.search("alpha", 10)] == [4, 1, 2, 3]
+
+
+@pytest.mark.parametrize("chunk", [lexical.CHUNK, 7, 1000])
+def test_best_scores_is_a_full_sort_of_the_positive_scores(monkeypatch, chunk):
+    monkeypatch.setattr(lexical, "CHUNK", chunk)
+    rng = np.random.default_rng(chunk)
+    # Few distinct values: ties everywhere, across chunk boundaries; a third of the rows score 0.
+    scores = rng.integers(0, 12, 3 * lexical.CHUNK + 5).astype(np.float32) * (rng.random(3 * lexical.CHUNK + 5) > 0.33)
+    by_hand = sorted(((row + 1, float(s)) for row, s in enumerate(scores) if s > 0), key=lambda p: (-p[1], p[0]))
+    for depth in (1, 10, 100, chunk + 3, len(scores)):
+        assert best_scores(scores, depth) == by_hand[:depth]
+    assert best_scores(np.zeros(50, np.float32), 10) == []
+
+
+def test_threads_asking_at_once_get_what_one_thread_gets(tmp_path):
+    texts = [f"alpha beta {i % 7} gamma" if i % 3 else f"delta {i % 5} alpha" for i in range(300)]
+    write_lexical(tmp_path / "lexical", texts)
+    index = LexicalIndex(tmp_path / "lexical")
+    queries = ["alpha", "beta gamma", "delta", "gamma delta 3"]
+    alone = {q: index.search(q, 20) for q in queries}
+    assert all(alone.values())
+    with ThreadPoolExecutor(4) as pool:  # each thread sums into its own array, zeroed per query
+        answers = list(pool.map(lambda q: (q, index.search(q, 20)), queries * 50))
+    assert all(found == alone[q] for q, found in answers)
+    filtered = index.search("alpha", 20, np.array([5, 6, 7]))
+    assert [pid for pid, _ in filtered] == [7, 5, 6]  # passage 7 is the short "delta 1 alpha"
+    assert index.search("alpha", 20) == alone["alpha"]  # the filter left nothing behind in the sums
 
 
 def test_empty_index(tmp_path):
