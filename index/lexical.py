@@ -10,8 +10,8 @@ The index is written by bm25s: each term's BM25 contribution to each passage is
 computed when the index is built and stored as a sparse matrix (numpy files, no
 pickle), so a query costs a sum over the postings of its terms and a top-k
 selection, instead of scoring every matching passage at query time. Row i is
-passage id i + 1. The query side reads those files itself (LexicalIndex), a
-term's postings at a time.
+passage id i + 1. The query side reads those files itself (LexicalIndex), CHUNK
+postings at a time.
 """
 
 from __future__ import annotations
