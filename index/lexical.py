@@ -24,7 +24,7 @@ import re
 import threading
 import unicodedata
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import bm25s
 import numpy as np
@@ -248,9 +248,3 @@ def best_scores(scores: np.ndarray, depth: int) -> list[tuple[int, float]]:
             rows, values = rows[kept], values[kept]
     order = np.lexsort((rows, -values))[:depth]
     return [(int(row) + 1, float(value)) for row, value in zip(rows[order], values[order])]
-
-
-def holds_every_term(text_terms: Iterable[str], wanted: Iterable[str]) -> bool:
-    """Tell whether text_terms include every wanted term (and there is at least one)."""
-    wanted = set(wanted)
-    return bool(wanted) and wanted <= set(text_terms)
