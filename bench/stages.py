@@ -20,7 +20,7 @@ import json
 import time
 from contextlib import contextmanager
 
-from werkzeug.test import EnvironBuilder
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from docsearch.index import IndexFolder
 from docsearch.index.embed import set_threads
@@ -106,15 +106,11 @@ def time_retrieval(watch: Stopwatch, searcher: Searcher, query: str, folder: Ind
 
 
 def wsgi_get(app, environ: dict) -> bytes:
-    """Call the WSGI app with environ as a server would; return the body."""
-    statuses = []
-    body = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
-    try:
-        data = b"".join(body)
-    finally:
-        getattr(body, "close", lambda: None)()
-    if not statuses or not statuses[0].startswith("200"):
-        raise RuntimeError(f"the app answered {statuses[:1]}: {data[:200]!r}")
+    """Call the WSGI app with environ as a server would; return the body of its 200 answer."""
+    body, status, _ = run_wsgi_app(app, environ, buffered=True)
+    data = b"".join(body)
+    if not status.startswith("200"):
+        raise RuntimeError(f"the app answered {status}: {data[:200]!r}")
     return data
 
 
